@@ -1,0 +1,1 @@
+"""Gatehouse: accounts, OAuth2 password login with JWT, roles, API keys and rate limits."""

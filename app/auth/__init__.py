@@ -1,0 +1,1 @@
+"""Authentication: password hashing, access tokens, the login backend and who is calling."""

@@ -1,0 +1,98 @@
+"""Password hashing with passlib and bcrypt, always off the event loop.
+
+* Scheme: passlib's `bcrypt_sha256`. The password is HMAC-SHA256'd before bcrypt, so every byte
+  counts: bcrypt alone reads only the first 72 bytes, and two passwords sharing those would both
+  verify.
+* bcrypt 5 refuses inputs over 72 bytes, and passlib 1.7.4's one-time backend self-test probes
+  for a historic wrap-around bug with a 255-byte input, so its first use raises. The bugs that
+  self-test looks for (8-bit and wrap-around bugs of old C implementations, missing $2b$) do not
+  exist in bcrypt 5, so the self-test is marked done. Our scheme never hands bcrypt more than 44
+  bytes, and a test pins the behaviour.
+* A bcrypt run takes a few hundred milliseconds of CPU. Run on the event loop it would freeze
+  every other request on the worker, so hashing and verifying go to a thread pool sized to the
+  cores (bcrypt releases the GIL, so the threads really run in parallel). The synchronous methods
+  refuse to run on an event-loop thread, so a forgotten code path fails loudly instead of
+  quietly stalling the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from passlib.context import CryptContext
+from passlib.handlers import bcrypt as passlib_bcrypt
+
+# passlib logs a traceback at WARNING when it cannot read `bcrypt.__about__`, which bcrypt>=4.1
+# no longer has. The version is only used for that log line.
+logging.getLogger("passlib.handlers.bcrypt").setLevel(logging.ERROR)
+passlib_bcrypt._BcryptBackend._workrounds_initialized = True
+passlib_bcrypt._BcryptBackend._fallback_ident = passlib_bcrypt.IDENT_2B
+
+
+class PasswordHashingOnEventLoop(RuntimeError):
+    """A password hash was computed on the event loop thread, where it would stall the worker."""
+
+
+def _refuse_on_event_loop() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise PasswordHashingOnEventLoop("password hashing must run in PasswordHasher's thread pool")
+
+
+class PasswordHasher:
+    """Hash and verify passwords. Implements fastapi-users' PasswordHelperProtocol (the sync
+    methods) and adds awaitable versions that run in a dedicated thread pool."""
+
+    def __init__(self, *, rounds: int, threads: int = 0) -> None:
+        self.rounds = rounds
+        self.context = CryptContext(
+            schemes=["bcrypt_sha256"],
+            bcrypt_sha256__default_rounds=rounds,
+            bcrypt_sha256__min_rounds=rounds,  # older, cheaper hashes are upgraded at next login
+        )
+        self.threads = threads or os.cpu_count() or 1
+        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="password")
+        self._dummy_hash: str | None = None
+
+    # fastapi-users' PasswordHelperProtocol: synchronous, never on the event loop.
+    def hash(self, password: str) -> str:
+        _refuse_on_event_loop()
+        return self.context.hash(password)
+
+    def verify_and_update(self, plain_password: str, hashed_password: str) -> tuple[bool, str | None]:
+        _refuse_on_event_loop()
+        try:
+            return self.context.verify_and_update(plain_password, hashed_password)
+        except (ValueError, TypeError):  # not a hash we know: never verifies
+            return False, None
+
+    def generate(self) -> str:
+        return secrets.token_urlsafe(32)
+
+    # What the service calls.
+    async def hash_async(self, password: str) -> str:
+        return await self._run(self.hash, password)
+
+    async def verify_async(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
+        return await self._run(self.verify_and_update, password, hashed_password)
+
+    async def burn_verify(self, password: str) -> None:
+        """Spend the time of one real verification, for logins with an unknown email, so that
+        their answer takes as long as a wrong password for a real account."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash_async(secrets.token_urlsafe(16))
+        await self.verify_async(password, self._dummy_hash)
+
+    async def _run(self, function: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, function, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

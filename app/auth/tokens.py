@@ -1,0 +1,92 @@
+"""Access tokens: JWTs written and checked with python-jose.
+
+An access token follows RFC 9068 where it fits: header `typ: at+jwt`; claims `iss`, `aud`, `sub`,
+`iat`, `exp` and a unique `jti` (so one token can be revoked), plus `sid` when the token belongs
+to a login session. Decoding accepts only the configured algorithm, the configured issuer and
+audience, and the `at+jwt` type: a reset-password or verification token, a token signed with
+another algorithm (`none` included) or by another key is refused.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jose import JWTError, jwt
+
+from app.auth.errors import InvalidToken
+from app.auth.secrets import derive_secret
+from app.config import Settings
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    token_id: str
+    issued_at: int
+    expires_at: int
+    session_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    token_id: str
+    expires_in: int
+
+
+class AccessTokenCodec:
+    def __init__(self, settings: Settings) -> None:
+        self.algorithm = settings.jwt_algorithm
+        if self.algorithm != "HS256":
+            raise ValueError(f"JWT_ALGORITHM {self.algorithm!r} is not supported")
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.ttl_seconds = settings.access_token_ttl_seconds
+        self._key = derive_secret(settings, "access-token")
+        self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": 0}
+
+    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> IssuedToken:
+        now = int(time.time())
+        token_id = uuid.uuid4().hex
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "jti": token_id,
+        }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
+        token = jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"typ": ACCESS_TOKEN_TYPE})
+        return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
+
+    def decode(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != self.algorithm:
+                raise InvalidToken()
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                options=self._options,
+            )
+            session = claims.get("sid")
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                token_id=str(claims["jti"]),
+                issued_at=int(claims["iat"]),
+                expires_at=int(claims["exp"]),
+                session_id=uuid.UUID(session) if session else None,
+            )
+        except (JWTError, KeyError, ValueError, TypeError, AttributeError) as error:
+            raise InvalidToken() from error

@@ -1,0 +1,128 @@
+"""Every setting of the service, read once from the environment and `.env`.
+
+Nothing else in the code reads `os.environ`: a module that needs a setting imports `get_settings()`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DATA_DIR = Path("data")
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
+# Secrets that appear in our own examples and docs; production refuses them.
+EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "change-me-to-a-long-random-string"})
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting makes the service unsafe or unable to start; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    redis_url: str | None = None
+
+    secret_key: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "gatehouse"
+    jwt_audience: str = "gatehouse"
+    access_token_ttl_seconds: int = Field(default=900, ge=10, le=86_400)
+
+    password_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    password_hash_threads: int = Field(default=0, ge=0, le=64)
+
+    first_admin_email: str | None = None
+    first_admin_password: SecretStr | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("first_admin_email", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not secret:
+            raise ConfigurationError(
+                "SECRET_KEY is not set. In production set SECRET_KEY to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters, e.g. the output of: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"SECRET_KEY is {len(secret)} characters long; production needs at least "
+                f"{MIN_SECRET_LENGTH}. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if secret.lower() in EXAMPLE_SECRETS or "change-me" in secret.lower():
+            raise ConfigurationError(
+                "SECRET_KEY is the example value from .env.example. Set SECRET_KEY to your own random "
+                "string: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_secret(self) -> str:
+        """The server secret for HMAC signatures (JWT HS256, API key hashes, token hashes)."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        return _development_secret()
+
+
+@lru_cache
+def _development_secret() -> str:
+    """A random secret kept under ./data, so development tokens survive restarts and agree across
+    workers without anyone having to invent a secret. Production never gets here: it requires
+    SECRET_KEY."""
+    path = DATA_DIR / ".secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        draft = DATA_DIR / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # atomic: when workers race, the first link wins and all read it
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

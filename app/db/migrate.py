@@ -1,0 +1,82 @@
+"""Bring the database to the latest migration at start-up.
+
+Several workers (or instances) may start at once, so the upgrade runs under a lock: a
+PostgreSQL advisory lock, or an exclusive file lock beside the SQLite database. The first
+worker migrates; the others wait, then find nothing left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+from pathlib import Path
+from typing import IO
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from app.db.engine import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# An arbitrary, fixed 64-bit key naming "Gatehouse migrations" among advisory locks.
+ADVISORY_LOCK_KEY = 0x6761746568_6F757365 & 0x7FFFFFFFFFFFFFFF
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def migrate(database: Database) -> None:
+    engine = database.engine
+    if engine.dialect.name == "sqlite":
+        lock_path = Path(f"{engine.url.database}.migrate.lock") if engine.url.database else None
+        handle = await asyncio.to_thread(_acquire_file_lock, lock_path)
+        try:
+            await _upgrade(database)
+        finally:
+            if handle is not None:
+                handle.close()
+        return
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        try:
+            await connection.run_sync(_upgrade_on)
+            await connection.commit()
+        finally:
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            await connection.commit()
+
+
+async def _upgrade(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        await connection.run_sync(_upgrade_on)
+        await connection.commit()
+
+
+def _upgrade_on(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _acquire_file_lock(path: Path | None) -> IO[str] | None:
+    if path is None or path.name.startswith(":memory:"):
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+    fcntl.flock(handle, fcntl.LOCK_EX)  # blocks in a thread, not on the event loop
+    return handle

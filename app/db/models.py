@@ -1,0 +1,7 @@
+"""Every domain's tables, imported so that `Base.metadata` knows them all (for Alembic)."""
+
+from app.db.base import Base
+from app.items.models import Item
+from app.users.models import User
+
+__all__ = ["Base", "Item", "User"]

@@ -1,0 +1,46 @@
+"""`/items`: create and list for the caller, and read, change or delete one item."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.items.dependencies import ItemReader, ItemWriter, VisibleItem, WritableItem
+from app.items.schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
+from app.items.service import ItemServiceDep
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+async def create_item(data: ItemCreate, caller: ItemWriter, items: ItemServiceDep) -> ItemRead:
+    return ItemRead.model_validate(await items.create(owner_id=caller.id, data=data))
+
+
+@router.get("", response_model=ItemPage)
+async def list_items(
+    caller: ItemReader,
+    items: ItemServiceDep,
+    owner_id: Annotated[uuid.UUID | None, Query(description="Admins only; others always see their own")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ItemPage:
+    found, total = await items.list(caller=caller, owner_id=owner_id, limit=limit, offset=offset)
+    return ItemPage(items=[ItemRead.model_validate(i) for i in found], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{item_id}", response_model=ItemRead)
+async def read_item(_: ItemReader, item: VisibleItem) -> ItemRead:
+    return ItemRead.model_validate(item)
+
+
+@router.patch("/{item_id}", response_model=ItemRead)
+async def update_item(item: WritableItem, data: ItemUpdate, items: ItemServiceDep) -> ItemRead:
+    return ItemRead.model_validate(await items.update(item=item, data=data))
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item: WritableItem, items: ItemServiceDep) -> None:
+    await items.delete(item=item)

@@ -1,0 +1,76 @@
+"""The Gatehouse application: `uvicorn app.main:app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.auth.passwords import PasswordHasher
+from app.auth.router import router as auth_router
+from app.auth.tokens import AccessTokenCodec
+from app.config import Settings, get_settings
+from app.db.engine import create_database
+from app.db.migrate import migrate
+from app.errors import install_error_handlers
+from app.items.router import router as items_router
+from app.users.admin_router import router as admin_users_router
+from app.users.bootstrap import ensure_first_admin
+from app.users.notifications import AccountNotifier, LoggingNotifier
+from app.users.router import router as users_router
+
+logger = logging.getLogger("app")
+
+
+def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = create_database(settings)
+        passwords = PasswordHasher(rounds=settings.password_bcrypt_rounds, threads=settings.password_hash_threads)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.passwords = passwords
+        app.state.token_codec = AccessTokenCodec(settings)
+        app.state.notifier = notifier or LoggingNotifier()
+        try:
+            await migrate(database)
+            await ensure_first_admin(database=database, settings=settings, passwords=passwords)
+            yield
+        finally:
+            passwords.close()
+            await database.dispose()
+
+    app = FastAPI(
+        title="Gatehouse",
+        version="0.1.0",
+        description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers. Needs no credentials."""
+        return {"status": "ok"}
+
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    app.include_router(admin_users_router)
+    app.include_router(items_router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Roles, their permissions (as data) and the RoleChecker dependency that gates routes."""

@@ -1,0 +1,72 @@
+"""Create the first admin from settings (at start-up) or from the shell (scripts/create_admin)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi_users import exceptions
+from sqlalchemy import select
+
+from app.auth.passwords import PasswordHasher
+from app.config import ConfigurationError, Settings
+from app.db.engine import Database
+from app.rbac.roles import Role
+from app.users.database import UserDatabase
+from app.users.manager import UserManager
+from app.users.models import User
+from app.users.notifications import LoggingNotifier
+from app.users.schemas import AdminUserCreate
+
+logger = logging.getLogger(__name__)
+
+
+class AdminNotCreated(Exception):
+    """The admin could not be created; the message says why."""
+
+
+async def create_admin(
+    *, database: Database, settings: Settings, passwords: PasswordHasher, email: str, password: str
+) -> User:
+    async with database.sessionmaker() as session:
+        manager = UserManager(
+            UserDatabase(session, User), settings=settings, passwords=passwords, notifier=LoggingNotifier()
+        )
+        try:
+            data = AdminUserCreate(email=email, password=password, role=Role.ADMIN, is_verified=True)
+            return await manager.create(data, safe=False)
+        except exceptions.InvalidPasswordException as error:
+            raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
+        except exceptions.UserAlreadyExists as error:
+            raise AdminNotCreated(f"an account with the email {email} already exists") from error
+        except ValueError as error:  # the email is not an email
+            raise AdminNotCreated(str(error)) from error
+
+
+async def ensure_first_admin(*, database: Database, settings: Settings, passwords: PasswordHasher) -> None:
+    """When FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD are set and there is no admin yet, create it."""
+    if not settings.first_admin_email or settings.first_admin_password is None:
+        return
+    async with database.sessionmaker() as session:
+        if await session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None:
+            return
+        if await UserDatabase(session, User).get_by_email(settings.first_admin_email) is not None:
+            # Never promote an existing account from settings: whoever registered that email first
+            # would become admin. Promotion is an explicit act (scripts/create_admin --promote).
+            logger.warning(
+                "FIRST_ADMIN_EMAIL belongs to an existing non-admin account; no admin was created. "
+                "Promote it with: python scripts/create_admin.py --promote --email <email>"
+            )
+            return
+    try:
+        user = await create_admin(
+            database=database,
+            settings=settings,
+            passwords=passwords,
+            email=settings.first_admin_email,
+            password=settings.first_admin_password.get_secret_value(),
+        )
+    except AdminNotCreated as error:
+        if "already exists" in str(error):  # another worker created it a moment ago
+            return
+        raise ConfigurationError(f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: {error}") from error
+    logger.info("first admin created id=%s", user.id)

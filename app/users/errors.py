@@ -1,0 +1,43 @@
+"""Errors of the users domain. Codes match fastapi-users' where it has one for the same case."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from app.errors import Conflict, DomainError, NotFound
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+    message = "No user with this id."
+
+
+class EmailAlreadyUsed(DomainError):
+    code = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
+    message = "Another account already uses this email."
+
+
+class UserAlreadyExists(DomainError):
+    code = "REGISTER_USER_ALREADY_EXISTS"
+    message = "An account with this email already exists."
+
+
+class LastAdminError(Conflict):
+    code = "LAST_ADMIN"
+    message = "This is the last active admin: promote another admin first."
+
+
+class PasswordRejected(DomainError):
+    """The password policy refused a password; fastapi-users' body shape, with the reason."""
+
+    code = "UPDATE_USER_INVALID_PASSWORD"
+    create_code: ClassVar[str] = "REGISTER_INVALID_PASSWORD"
+
+    def __init__(self, reason: str, *, creating: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.creating = creating
+
+    def body(self) -> dict[str, Any]:
+        code = self.create_code if self.creating else self.code
+        return {"detail": {"code": code, "reason": self.reason}, "message": self.reason}

@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh app and database per test, an async httpx client, and factories."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from app.rbac.roles import Role
+from app.users.bootstrap import create_admin
+from app.users.models import User
+
+TEST_SECRET = "test-secret-" + "x" * 40
+DEFAULT_PASSWORD = "a-long-enough-password"
+
+
+@dataclass
+class CapturingNotifier:
+    """Stands in for mail delivery: keeps the tokens the service would send."""
+
+    reset_tokens: dict[str, str] = field(default_factory=dict)
+    verify_tokens: dict[str, str] = field(default_factory=dict)
+
+    async def password_reset_requested(self, *, user: User, token: str) -> None:
+        self.reset_tokens[user.email] = token
+
+    async def verification_requested(self, *, user: User, token: str) -> None:
+        self.verify_tokens[user.email] = token
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Override in a test module (or with @pytest.mark.parametrize indirect) to change settings."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
+    values: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        "secret_key": TEST_SECRET,
+        "password_bcrypt_rounds": 4,
+        "password_hash_threads": 2,
+    }
+    values.update(settings_overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def notifier() -> CapturingNotifier:
+    return CapturingNotifier()
+
+
+@pytest.fixture
+async def app(settings: Settings, notifier: CapturingNotifier) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, notifier=notifier)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    email: str
+    password: str
+    role: Role
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Accounts:
+    """Factory: creates accounts directly (fast) and logs them in through the API (real tokens)."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    async def create(
+        self,
+        *,
+        role: Role = Role.USER,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        login: bool = True,
+    ) -> Account:
+        email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
+        state = self.app.state
+        user = await create_admin(
+            database=state.database,
+            settings=state.settings,
+            passwords=state.passwords,
+            email=email,
+            password=password,
+        )
+        if role is not Role.ADMIN:
+            async with state.database.sessionmaker() as session:
+                row = await session.get(User, user.id)
+                assert row is not None
+                row.role = role
+                row.is_superuser = False
+                await session.commit()
+        account = Account(id=user.id, email=email, password=password, role=role)
+        if login:
+            account.token = await self.login(email, password)
+        return account
+
+    async def login(self, email: str, password: str) -> str:
+        response = await self.client.post("/auth/jwt/login", data={"username": email, "password": password})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+
+@pytest.fixture
+def accounts(app: FastAPI, client: httpx.AsyncClient) -> Accounts:
+    return Accounts(app, client)
+
+
+@pytest.fixture
+async def admin(accounts: Accounts) -> Account:
+    return await accounts.create(role=Role.ADMIN)
+
+
+@pytest.fixture
+async def user(accounts: Accounts) -> Account:
+    return await accounts.create(role=Role.USER)
+
+
+@pytest.fixture
+async def guest(accounts: Accounts) -> Account:
+    return await accounts.create(role=Role.GUEST)
