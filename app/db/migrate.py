@@ -80,3 +80,18 @@ def _acquire_file_lock(path: Path | None) -> IO[str] | None:
     handle = path.open("a")
     fcntl.flock(handle, fcntl.LOCK_EX)  # blocks in a thread, not on the event loop
     return handle
+
+
+async def _migrate_from_settings() -> None:
+    from app.config import get_settings
+    from app.db.engine import create_database
+
+    database = create_database(get_settings())
+    try:
+        await migrate(database)
+    finally:
+        await database.dispose()
+
+
+if __name__ == "__main__":  # `python -m app.db.migrate`: the release step of a deployment
+    asyncio.run(_migrate_from_settings())
