@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from app.main import create_app
 from app.rbac.roles import Role
 from app.users.bootstrap import create_admin
 from app.users.models import User
+from tests.support import CryptContextSpy
 
 TEST_SECRET = "test-secret-" + "x" * 40
 DEFAULT_PASSWORD = "a-long-enough-password"
@@ -122,6 +124,18 @@ class Accounts:
             account.token = await self.login(email, password)
         return account
 
+    async def update(self, account: Account, **values: object) -> None:
+        """Change columns of the account's row directly (role, is_active, ...), as another
+        process or an admin would, without touching the tokens the account holds."""
+        async with self.app.state.database.sessionmaker() as session:
+            row = await session.get(User, account.id)
+            assert row is not None
+            for name, value in values.items():
+                setattr(row, name, value)
+            await session.commit()
+        if "role" in values:
+            account.role = Role(values["role"])  # type: ignore[arg-type]
+
     async def login(self, email: str, password: str) -> str:
         response = await self.client.post("/auth/jwt/login", data={"username": email, "password": password})
         assert response.status_code == 200, response.text
@@ -147,3 +161,14 @@ async def user(accounts: Accounts) -> Account:
 @pytest.fixture
 async def guest(accounts: Accounts) -> Account:
     return await accounts.create(role=Role.GUEST)
+
+
+@pytest.fixture
+async def hash_spy(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> CryptContextSpy:
+    """Records every hash and verification the service's PasswordHasher makes from now on, with
+    the thread it ran on; `loop_thread_id` is the thread that runs the event loop."""
+    passwords = app.state.passwords
+    spy = CryptContextSpy(passwords.context)
+    monkeypatch.setattr(passwords, "context", spy)
+    spy.loop_thread_id = threading.get_ident()
+    return spy

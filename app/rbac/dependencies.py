@@ -34,14 +34,16 @@ class RoleChecker:
         return cls(roles_with(permission))
 
 
-def _user_of(checker: RoleChecker) -> object:
-    def dependency(caller: Annotated[Caller, Depends(checker)]) -> User:
-        return caller.user
-
-    return dependency
-
-
 admin_only = RoleChecker([Role.ADMIN])
 
 AdminCaller = Annotated[Caller, Depends(admin_only)]
-AdminUser = Annotated[User, Depends(_user_of(admin_only))]
+
+
+# Module level on purpose: with postponed annotations FastAPI resolves a dependency's annotations
+# in the module's globals, so a closure over a local checker would turn `caller` into a query
+# parameter.
+def _admin_user(caller: AdminCaller) -> User:
+    return caller.user
+
+
+AdminUser = Annotated[User, Depends(_admin_user)]

@@ -1,0 +1,177 @@
+"""Who may call each protected route: 401 without valid credentials, 403 without the role, and
+the route's own answer for the roles it allows.
+
+`PROTECTED_ROUTES` is the table; `test_every_route_is_public_or_in_the_access_table` keeps it
+complete, so a new route cannot ship without its 401, 403 and allowed cases.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.rbac.roles import Role
+from tests.support import OTHER_KEY, bearer, forge_token, insert_item
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+WRITERS = frozenset({Role.ADMIN, Role.USER})
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    allowed: frozenset[Role]
+    success: int
+    body: Callable[[], dict[str, Any]] | None = field(default=None)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+PROTECTED_ROUTES = [
+    Route("GET", "/users/me", ALL, 200),
+    Route("PATCH", "/users/me", ALL, 200, lambda: {}),
+    Route("POST", "/auth/jwt/logout", ALL, 204),
+    Route("GET", "/admin/users", ADMIN, 200),
+    Route(
+        "POST",
+        "/admin/users",
+        ADMIN,
+        201,
+        lambda: {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": "a-long-enough-password"},
+    ),
+    Route("GET", "/admin/users/{user_id}", ADMIN, 200),
+    Route("PATCH", "/admin/users/{user_id}", ADMIN, 200, lambda: {"is_verified": True}),
+    Route("DELETE", "/admin/users/{user_id}", ADMIN, 204),
+    Route("POST", "/items", WRITERS, 201, lambda: {"title": "a new item"}),
+    Route("GET", "/items", ALL, 200),
+    Route("GET", "/items/{item_id}", ALL, 200),
+    Route("PATCH", "/items/{item_id}", WRITERS, 200, lambda: {"title": "renamed"}),
+    Route("DELETE", "/items/{item_id}", WRITERS, 204),
+]
+
+PUBLIC_ROUTES = {
+    ("GET", "/health"),
+    ("POST", "/auth/jwt/login"),
+    ("POST", "/auth/register"),
+    ("POST", "/auth/forgot-password"),
+    ("POST", "/auth/reset-password"),
+    ("POST", "/auth/request-verify-token"),
+    ("POST", "/auth/verify"),
+}
+
+
+def allowed_cases() -> list[Any]:
+    return [
+        pytest.param(route, role, id=f"{route.id} as {role.value}")
+        for route in PROTECTED_ROUTES
+        for role in sorted(route.allowed)
+    ]
+
+
+def forbidden_cases() -> list[Any]:
+    return [
+        pytest.param(route, role, id=f"{route.id} as {role.value}")
+        for route in PROTECTED_ROUTES
+        for role in sorted(ALL - route.allowed)
+    ]
+
+
+def _expired(settings, user_id):
+    now = int(time.time())
+    return bearer(forge_token(settings, user_id, iat=now - 3600, exp=now - 1800))
+
+
+BAD_CREDENTIALS: dict[str, Callable[[Any, uuid.UUID], dict[str, str]]] = {
+    "missing": lambda settings, user_id: {},
+    "malformed": lambda settings, user_id: bearer("not.a.jwt"),
+    "empty bearer": lambda settings, user_id: {"Authorization": "Bearer "},
+    "basic scheme": lambda settings, user_id: {"Authorization": "Basic YWRtaW46YWRtaW4="},
+    "expired": _expired,
+    "signed with another key": lambda settings, user_id: bearer(forge_token(settings, user_id, key=OTHER_KEY)),
+    "alg none": lambda settings, user_id: bearer(forge_token(settings, user_id, algorithm="none")),
+    "other algorithm": lambda settings, user_id: bearer(forge_token(settings, user_id, algorithm="HS512")),
+}
+
+
+def unauthenticated_cases() -> list[Any]:
+    return [
+        pytest.param(route, kind, id=f"{route.id} with {kind} token")
+        for route in PROTECTED_ROUTES
+        for kind in BAD_CREDENTIALS
+    ]
+
+
+async def call(client, route: Route, *, headers: dict[str, str], **path_values: object):
+    path = route.path.format(**path_values)
+    json = route.body() if route.body else None
+    return await client.request(route.method, path, headers=headers, json=json)
+
+
+async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:
+    """A caller with `role`, plus a user and an item (the caller's own) for the path."""
+    caller = await accounts.create(role=role)
+    target = await accounts.create(role=Role.USER, login=False)
+    item = await insert_item(app, owner_id=caller.id)
+    return caller, {"user_id": target.id, "item_id": item.id}
+
+
+@pytest.mark.parametrize(("route", "role"), allowed_cases())
+async def test_route_answers_an_allowed_role(client, app, accounts, route, role):
+    caller, path_values = await prepare(app, accounts, role)
+
+    response = await call(client, route, headers=caller.headers, **path_values)
+
+    assert response.status_code == route.success, response.text
+
+
+@pytest.mark.parametrize(("route", "role"), forbidden_cases())
+async def test_route_refuses_a_role_it_does_not_allow_with_403(client, app, accounts, route, role):
+    caller, path_values = await prepare(app, accounts, role)
+
+    response = await call(client, route, headers=caller.headers, **path_values)
+
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(("route", "kind"), unauthenticated_cases())
+async def test_route_refuses_bad_credentials_with_401_and_a_bearer_challenge(
+    client, app, accounts, settings, route, kind
+):
+    # The forged tokens name a real admin, so only the token checks stand between them and access.
+    admin, path_values = await prepare(app, accounts, Role.ADMIN)
+
+    response = await call(client, route, headers=BAD_CREDENTIALS[kind](settings, admin.id), **path_values)
+
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("route", PROTECTED_ROUTES, ids=lambda route: route.id)
+async def test_route_refuses_the_token_of_a_deactivated_user_with_401(client, app, accounts, route):
+    admin, path_values = await prepare(app, accounts, Role.ADMIN)
+    await accounts.create(role=Role.ADMIN, login=False)  # so the deactivation is allowed
+    await accounts.update(admin, is_active=False)
+
+    response = await call(client, route, headers=admin.headers, **path_values)
+
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_every_route_is_public_or_in_the_access_table(app):
+    paths = app.openapi()["paths"]
+    documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+    protected = {(route.method, route.path) for route in PROTECTED_ROUTES}
+
+    assert documented - PUBLIC_ROUTES == protected
+    assert not protected & PUBLIC_ROUTES
