@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi_users import exceptions
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.auth.passwords import PasswordHasher
@@ -38,8 +39,13 @@ async def create_admin(
             raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
         except exceptions.UserAlreadyExists as error:
             raise AdminNotCreated(f"an account with the email {email} already exists") from error
-        except ValueError as error:  # the email is not an email
-            raise AdminNotCreated(str(error)) from error
+        except ValidationError as error:  # not an email, or a password no policy would read
+            # Name the fields without their values: pydantic's message quotes the input, password
+            # included, and this message ends up in the start-up log.
+            problems = "; ".join(
+                f"{'.'.join(map(str, issue['loc']))}: {issue['msg']}" for issue in error.errors(include_input=False)
+            )
+            raise AdminNotCreated(problems) from None
 
 
 async def ensure_first_admin(*, database: Database, settings: Settings, passwords: PasswordHasher) -> None:
