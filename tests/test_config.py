@@ -1,0 +1,201 @@
+"""Settings: production refuses unsafe secrets; development runs with none; .env.example is complete."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from app import config
+from app.config import ConfigurationError, Environment, Settings
+from app.main import create_app
+from tests.conftest import DEFAULT_PASSWORD
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
+STRONG_SECRET = "Zq3" + "k9Vb-" * 10
+SETTING_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment; keep the caller's from leaking into these tests."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def example_settings() -> dict[str, str]:
+    values = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = SETTING_LINE.match(line.strip())
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+def production(**values: object) -> Settings:
+    return Settings(_env_file=None, environment="production", **values)  # type: ignore[call-arg]
+
+
+# --- production secrets -------------------------------------------------------------------------
+
+
+def test_production_refuses_a_missing_secret_key():
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        production()
+
+
+def test_production_refuses_an_empty_secret_key():
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        production(secret_key="")
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(ConfigurationError, match="SECRET_KEY") as refused:
+        production(secret_key="x" * 31)
+
+    assert "32" in str(refused.value)
+
+
+def test_production_refuses_the_secret_key_from_env_example():
+    example = example_settings()["SECRET_KEY"]
+    assert example
+
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        production(secret_key=example)
+
+
+@pytest.mark.parametrize("secret", ["change-me" + "x" * 30, "CHANGE-ME-TO-A-LONG-RANDOM-STRING"])
+def test_production_refuses_variants_of_the_example_secret(secret):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        production(secret_key=secret)
+
+
+def test_production_refusal_message_never_contains_the_secret():
+    secret = "short-but-secret"
+
+    with pytest.raises(ConfigurationError) as refused:
+        production(secret_key=secret)
+
+    assert secret not in str(refused.value)
+
+
+def test_production_accepts_a_long_random_secret_key():
+    settings = production(secret_key=STRONG_SECRET)
+
+    assert settings.environment is Environment.PRODUCTION
+    assert settings.signing_secret() == STRONG_SECRET
+
+
+def test_production_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_secret_key_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+
+    assert Settings(_env_file=None).signing_secret() == STRONG_SECRET  # type: ignore[call-arg]
+
+
+def test_secret_key_is_not_shown_in_the_settings_repr():
+    settings = production(secret_key=STRONG_SECRET)
+
+    assert STRONG_SECRET not in repr(settings)
+
+
+# --- development ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    directory = tmp_path / "data"
+    monkeypatch.setattr(config, "DATA_DIR", directory)
+    config._development_secret.cache_clear()
+    yield directory
+    config._development_secret.cache_clear()
+
+
+def test_development_needs_no_secret_key():
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.environment is Environment.DEVELOPMENT
+    assert settings.secret_key is None
+
+
+def test_development_generates_a_secret_once_and_keeps_it_private(data_dir):
+    first = Settings(_env_file=None).signing_secret()  # type: ignore[call-arg]
+    config._development_secret.cache_clear()  # as a second worker or a restart would
+    second = Settings(_env_file=None).signing_secret()  # type: ignore[call-arg]
+
+    assert first == second
+    assert len(first) >= 32
+    secret_file = data_dir / ".secret_key"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+
+
+async def test_development_service_starts_and_logs_in_without_a_secret_key(data_dir, tmp_path):
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        password_bcrypt_rounds=4,
+        first_admin_email="root@example.com",
+        first_admin_password=DEFAULT_PASSWORD,
+    )
+    application = create_app(settings)
+
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            login = await client.post(
+                "/auth/jwt/login", data={"username": "root@example.com", "password": DEFAULT_PASSWORD}
+            )
+            me = await client.get("/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+
+    assert login.status_code == 200
+    assert me.status_code == 200
+
+
+def test_default_database_is_a_sqlite_file_under_data():
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert "/data/" in settings.database_url
+
+
+def test_access_token_ttl_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "120")
+
+    assert Settings(_env_file=None).access_token_ttl_seconds == 120  # type: ignore[call-arg]
+
+
+# --- .env.example -------------------------------------------------------------------------------
+
+
+def test_env_example_lists_every_setting():
+    expected = {name.upper() for name in Settings.model_fields}
+
+    assert set(example_settings()) == expected
+
+
+def test_env_example_has_a_comment_for_every_setting():
+    lines = [line.strip() for line in ENV_EXAMPLE.read_text().splitlines()]
+    for index, line in enumerate(lines):
+        if not SETTING_LINE.match(line):
+            continue
+        previous = index - 1
+        while previous >= 0 and SETTING_LINE.match(lines[previous]):
+            previous -= 1  # settings grouped under one comment share it
+        assert previous >= 0 and lines[previous].startswith("#"), f"no comment above {line.split('=')[0]}"
+
+
+def test_env_example_is_a_valid_development_configuration():
+    settings = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
+
+    assert settings.environment is Environment.DEVELOPMENT
