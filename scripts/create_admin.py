@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from app.auth.passwords import PasswordHasher  # noqa: E402
-from app.config import get_settings  # noqa: E402
-from app.db.engine import create_database  # noqa: E402
-from app.db.migrate import migrate  # noqa: E402
-from app.rbac.roles import Role  # noqa: E402
-from app.users.bootstrap import AdminNotCreated, create_admin  # noqa: E402
-from app.users.models import User  # noqa: E402
+from app.auth.passwords import PasswordHasher
+from app.config import get_settings
+from app.db.engine import create_database
+from app.db.migrate import migrate
+from app.rbac.roles import Role
+from app.users.bootstrap import AdminNotCreated, create_admin
+from app.users.models import User
 
 PASSWORD_VARIABLE = "GATEHOUSE_ADMIN_PASSWORD"
 
