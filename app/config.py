@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path("data")
@@ -55,11 +56,47 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Per-client rate limits (slowapi syntax: "5/minute", "10 per hour", "5/minute;100/day").
+    login_rate_limit: str = "5/minute"
+    register_rate_limit: str = "10/hour"
+    recovery_rate_limit: str = "5/hour"  # forgot-password and request-verify-token
+    rate_limit_storage_uri: str = "memory://"
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    # Worker processes per instance (uvicorn and gunicorn read the same variable).
+    web_concurrency: int = Field(default=1, ge=1)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("login_rate_limit", "register_rate_limit", "recovery_rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        try:
+            items = parse_many(value)
+        except ValueError as error:
+            raise ValueError(
+                f"{value!r} is not a rate limit; write it like '5/minute', '10 per hour' or '5/minute;100/day'"
+            ) from error
+        if any(item.amount < 1 for item in items):
+            raise ValueError(f"{value!r} allows no request at all; the amount must be at least 1")
+        return value
+
+    @field_validator("rate_limit_storage_uri")
+    @classmethod
+    def _sync_storage_only(cls, value: str) -> str:
+        if value.startswith("async+"):
+            raise ValueError("use the plain scheme (redis://, memory://): the rate limiter drives the storage itself")
         return value
 
     @field_validator("first_admin_email", "redis_url", mode="before")

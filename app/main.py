@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.passwords import PasswordHasher
+from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
 from app.auth.tokens import AccessTokenCodec
 from app.config import Settings, get_settings
@@ -17,6 +18,8 @@ from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.errors import install_error_handlers
 from app.items.router import router as items_router
+from app.ratelimit.limiter import RateLimits
+from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
 from app.users.admin_router import router as admin_users_router
 from app.users.bootstrap import ensure_first_admin
 from app.users.notifications import AccountNotifier, LoggingNotifier
@@ -30,6 +33,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rate_limits = RateLimits(settings, routes=auth_rate_limits(settings))
         database = create_database(settings)
         passwords = PasswordHasher(rounds=settings.password_bcrypt_rounds, threads=settings.password_hash_threads)
         app.state.settings = settings
@@ -53,12 +57,14 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         swagger_ui_parameters={"persistAuthorization": True},
     )
     install_error_handlers(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            expose_headers=RATE_LIMIT_HEADERS,
         )
 
     @app.get("/health", tags=["health"])

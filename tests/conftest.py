@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def settings(tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
         "secret_key": TEST_SECRET,
         "password_bcrypt_rounds": 4,
         "password_hash_threads": 2,
+        # Fixtures log in many times from one address; tests of the limits set their own.
+        "login_rate_limit": "10000/minute",
+        "register_rate_limit": "10000/minute",
+        "recovery_rate_limit": "10000/minute",
     }
     values.update(settings_overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -73,6 +78,20 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def client_at(app: FastAPI) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """`client_at("198.51.100.7")`: a client of the same app calling from another address."""
+    async with AsyncExitStack() as stack:
+
+        def make(host: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(host, 50000))
+            http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            stack.push_async_callback(http.aclose)
+            return http
+
+        yield make
 
 
 @dataclass

@@ -1,0 +1,27 @@
+"""The dependency that applies the registered rate limit of whichever route it guards."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from app.ratelimit.errors import RateLimited
+from app.ratelimit.limiter import RateLimits
+from app.ratelimit.middleware import remember_headers
+
+
+async def enforce_rate_limit(request: Request) -> None:
+    """Count the request against its route's limit; 429 once the client is over it.
+
+    Put it on a router (`APIRouter(dependencies=[Depends(enforce_rate_limit)])`): routes without a
+    registered limit pass through untouched. It runs before the route's own dependencies, so a
+    refused request costs no database work and no password hashing.
+    """
+    rate_limits: RateLimits = request.app.state.rate_limits
+    route_name = getattr(request.scope.get("route"), "name", None)
+    if route_name is None or not rate_limits.limits(route_name):
+        return
+    outcome = await run_in_threadpool(rate_limits.hit, route_name, request)
+    remember_headers(request, outcome.headers)
+    if not outcome.allowed:
+        raise RateLimited(headers={"Retry-After": str(outcome.retry_after)})
