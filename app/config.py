@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # Worker processes per instance (uvicorn and gunicorn read the same variable).
     web_concurrency: int = Field(default=1, ge=1)
 
+    # Per-account lockout after consecutive failed password logins.
+    login_max_failures: int = Field(default=10, ge=1, le=100)
+    login_lockout_base_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -103,6 +108,12 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _lockout_bounds(self) -> Settings:
+        if self.login_lockout_max_seconds < self.login_lockout_base_seconds:
+            raise ValueError("LOGIN_LOCKOUT_MAX_SECONDS must be at least LOGIN_LOCKOUT_BASE_SECONDS")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from app.db.base import utcnow
+from app.lockout.service import LockoutService, LockoutServiceDep
 from app.rbac.dependencies import admin_only
 from app.rbac.roles import Role
 from app.users.dependencies import TargetUser
+from app.users.models import User
 from app.users.schemas import AdminUserCreate, AdminUserRead, AdminUserUpdate, UserPage
 from app.users.service import UserServiceDep
 
@@ -18,6 +22,7 @@ router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[Depends(
 @router.get("", response_model=UserPage)
 async def list_users(
     users: UserServiceDep,
+    lockouts: LockoutServiceDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     role: Role | None = None,
@@ -25,26 +30,52 @@ async def list_users(
     q: Annotated[str | None, Query(max_length=320, description="Part of the email")] = None,
 ) -> UserPage:
     found, total = await users.list(limit=limit, offset=offset, role=role, is_active=is_active, email_contains=q)
-    return UserPage(
-        items=[AdminUserRead.model_validate(user) for user in found], total=total, limit=limit, offset=offset
-    )
+    return UserPage(items=await _admin_views(found, lockouts), total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
-async def create_user(data: AdminUserCreate, users: UserServiceDep) -> AdminUserRead:
-    return AdminUserRead.model_validate(await users.create(data=data))
+async def create_user(data: AdminUserCreate, users: UserServiceDep, lockouts: LockoutServiceDep) -> AdminUserRead:
+    return await _admin_view(await users.create(data=data), lockouts)
 
 
 @router.get("/{user_id}", response_model=AdminUserRead)
-async def read_user(user: TargetUser) -> AdminUserRead:
-    return AdminUserRead.model_validate(user)
+async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserRead:
+    return await _admin_view(user, lockouts)
 
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
-async def update_user(data: AdminUserUpdate, user: TargetUser, users: UserServiceDep) -> AdminUserRead:
-    return AdminUserRead.model_validate(await users.update(target=user, data=data))
+async def update_user(
+    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep
+) -> AdminUserRead:
+    return await _admin_view(await users.update(target=user, data=data), lockouts)
+
+
+@router.post("/{user_id}/unlock", response_model=AdminUserRead)
+async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserRead:
+    """Clear the user's failed-login streak and lift any password-login lock. Answers the
+    unlocked user; unlocking a user who is not locked changes nothing."""
+    await lockouts.clear(email=user.email)
+    return await _admin_view(user, lockouts)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_user(user: TargetUser, users: UserServiceDep) -> None:
     await users.delete(target=user)
+
+
+async def _admin_views(users: Sequence[User], lockouts: LockoutService) -> list[AdminUserRead]:
+    states = await lockouts.states(emails=[user.email for user in users])
+    now = utcnow()
+    return [
+        AdminUserRead.model_validate(user).model_copy(
+            update={
+                "failed_login_count": states[user.email].failed_count,
+                "locked_until": states[user.email].current_lock(now),
+            }
+        )
+        for user in users
+    ]
+
+
+async def _admin_view(user: User, lockouts: LockoutService) -> AdminUserRead:
+    return (await _admin_views([user], lockouts))[0]

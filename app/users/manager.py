@@ -12,6 +12,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 import jwt as pyjwt
@@ -24,6 +25,8 @@ from app.auth.errors import InvalidCredentials
 from app.auth.passwords import PasswordHasher
 from app.auth.secrets import derive_secret
 from app.config import Settings
+from app.db.base import utcnow
+from app.lockout.service import LockoutService, LockoutState
 from app.rbac.roles import Role
 from app.users.database import UserDatabase, UserDatabaseDep
 from app.users.models import User
@@ -50,6 +53,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         super().__init__(user_db, password_helper=passwords)
         self.settings = settings
         self.notifier = notifier
+        self.lockouts = LockoutService(session=user_db.session, settings=settings)
         # Separate keys per token kind: a reset or verification token can never pass as another.
         self.reset_password_token_secret = derive_secret(settings, "reset-password-token")
         self.verification_token_secret = derive_secret(settings, "verify-email-token")
@@ -90,16 +94,28 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User:
         """The user for these credentials, or `InvalidCredentials`.
 
-        Unknown emails, wrong passwords and inactive accounts are one answer, and all of them
-        cost one password verification, so neither the answer nor its timing tells them apart.
+        Unknown emails, wrong passwords, inactive accounts and locked logins are one answer (a
+        lock adds `Retry-After`), and every one of them costs exactly one password verification
+        and the same database reads, so neither the answer nor its timing tells them apart. An
+        email without an account is counted and locked like one with an account.
         """
-        user = await self.user_db.get_by_email(credentials.username)
+        email = credentials.username
+        user = await self.user_db.get_by_email(email)
+        lockout = await self.lockouts.state(email=email)
+        if lockout.is_locked(now := utcnow()):
+            # Refused whatever the password: a lock must not confirm a right guess.
+            await self.password_helper.burn_verify(credentials.password)
+            raise InvalidCredentials(headers=_retry_after(lockout, now))
         if user is None:
             await self.password_helper.burn_verify(credentials.password)
-            raise InvalidCredentials()
-        verified, new_hash = await self.password_helper.verify_async(credentials.password, user.hashed_password)
-        if not verified or not user.is_active:
-            raise InvalidCredentials()
+            verified, new_hash = False, None
+        else:
+            verified, new_hash = await self.password_helper.verify_async(credentials.password, user.hashed_password)
+        if user is None or not verified or not user.is_active:
+            failed = await self.lockouts.record_failure(email=email)
+            raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
+        if lockout.failed_count:
+            await self.lockouts.clear(email=email)
         if new_hash is not None:
             await self.user_db.update(user, {"hashed_password": new_hash})
         return user
@@ -170,11 +186,19 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def on_after_register(self, user: User, request: Request | None = None) -> None:
         logger.info("user registered id=%s", user.id)
 
+    async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # Whoever reset the password holds the mailbox: their login is no longer locked.
+        await self.lockouts.clear(email=user.email)
+
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
         await self.notifier.password_reset_requested(user=user, token=token)
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
         await self.notifier.verification_requested(user=user, token=token)
+
+
+def _retry_after(state: LockoutState, now: datetime) -> dict[str, str] | None:
+    return {"Retry-After": str(state.retry_after(now))} if state.is_locked(now) else None
 
 
 class _Candidate:

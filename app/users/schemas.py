@@ -58,6 +58,9 @@ class AdminUserUpdate(schemas.CreateUpdateDictModel):
 
 class AdminUserRead(UserRead):
     updated_at: datetime
+    # Password-login lockout: consecutive failed logins, and the end of the lock while one holds.
+    failed_login_count: int = 0
+    locked_until: datetime | None = None
 
 
 class UserPage(BaseModel):

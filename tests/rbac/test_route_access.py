@@ -51,6 +51,7 @@ PROTECTED_ROUTES = [
     Route("GET", "/admin/users/{user_id}", ADMIN, 200),
     Route("PATCH", "/admin/users/{user_id}", ADMIN, 200, lambda: {"is_verified": True}),
     Route("DELETE", "/admin/users/{user_id}", ADMIN, 204),
+    Route("POST", "/admin/users/{user_id}/unlock", ADMIN, 200),
     Route("POST", "/items", WRITERS, 201, lambda: {"title": "a new item"}),
     Route("GET", "/items", ALL, 200),
     Route("GET", "/items/{item_id}", ALL, 200),

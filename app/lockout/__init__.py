@@ -1,0 +1,1 @@
+"""Per-account lockout: consecutive failed password logins lock an account's password login."""

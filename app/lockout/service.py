@@ -1,0 +1,139 @@
+"""Count consecutive failed password logins per email and lock the email's password login.
+
+* After LOGIN_MAX_FAILURES consecutive failures the email is locked for
+  LOGIN_LOCKOUT_BASE_SECONDS; each further failure (once the lock is over) doubles the lock, up to
+  LOGIN_LOCKOUT_MAX_SECONDS. A successful login, a password reset or an admin's unlock clears the
+  streak.
+* Attempts while locked are refused without being counted: the lock does not grow while nobody
+  can try a password anyway.
+* The state lives in the database, shared by every worker and instance, and is written only
+  when a login fails or a streak is cleared. Increments are a single upsert, so concurrent
+  failures from several workers are all counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.secrets import derive_secret
+from app.config import Settings
+from app.db.base import utcnow
+from app.db.session import SessionDep
+from app.lockout.models import LoginLockout
+
+# 2**MAX_DOUBLINGS times the base is beyond any sensible cap; it keeps the arithmetic small when
+# the failure count runs high.
+MAX_DOUBLINGS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutState:
+    failed_count: int = 0
+    locked_until: datetime | None = None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until the lock ends (at least 1 while locked)."""
+        if self.locked_until is None:
+            return 0
+        return max(1, math.ceil((self.locked_until - now).total_seconds()))
+
+    def current_lock(self, now: datetime) -> datetime | None:
+        return self.locked_until if self.is_locked(now) else None
+
+
+def lock_seconds(failed_count: int, *, settings: Settings) -> int | None:
+    """How long a streak of `failed_count` failures locks the login, or None below the threshold."""
+    if failed_count < settings.login_max_failures:
+        return None
+    doublings = min(failed_count - settings.login_max_failures, MAX_DOUBLINGS)
+    return min(settings.login_lockout_max_seconds, settings.login_lockout_base_seconds * 2**doublings)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class LockoutService:
+    def __init__(self, *, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self._key = derive_secret(settings, "login-lockout").encode()
+
+    def key_for(self, email: str) -> str:
+        return hmac.new(self._key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+    async def state(self, *, email: str) -> LockoutState:
+        row = await self.session.get(LoginLockout, self.key_for(email), populate_existing=True)
+        return _state_of(row)
+
+    async def states(self, *, emails: Iterable[str]) -> dict[str, LockoutState]:
+        """The state of each email (emails without failures get an empty state)."""
+        keys = {email: self.key_for(email) for email in emails}
+        rows = {}
+        if keys:
+            found = await self.session.scalars(select(LoginLockout).where(LoginLockout.key.in_(set(keys.values()))))
+            rows = {row.key: row for row in found}
+        return {email: _state_of(rows.get(key)) for email, key in keys.items()}
+
+    async def record_failure(self, *, email: str) -> LockoutState:
+        """Count one failed login; lock when the streak reaches the threshold. Commits."""
+        key = self.key_for(email)
+        now = utcnow()
+        insert = self._insert().values(key=key, failed_count=1, last_failed_at=now)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[LoginLockout.key],
+            set_={"failed_count": LoginLockout.failed_count + 1, "last_failed_at": now},
+        ).returning(LoginLockout.failed_count, LoginLockout.locked_until)
+        failed_count, locked_until = (await self.session.execute(upsert)).one()
+        # The upsert holds the row (PostgreSQL) or the database (SQLite) until the commit, so
+        # the lock below is decided on the count this transaction wrote.
+        seconds = lock_seconds(failed_count, settings=self.settings)
+        if seconds is not None:
+            until = now + timedelta(seconds=seconds)
+            if locked_until is None or locked_until < until:
+                await self.session.execute(
+                    update(LoginLockout).where(LoginLockout.key == key).values(locked_until=until)
+                )
+                locked_until = until
+        await self.session.commit()
+        return LockoutState(failed_count=failed_count, locked_until=locked_until)
+
+    async def clear(self, *, email: str) -> None:
+        """Forget the streak and any lock. Commits."""
+        await self.session.execute(delete(LoginLockout).where(LoginLockout.key == self.key_for(email)))
+        await self.session.commit()
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(LoginLockout)
+        if dialect == "sqlite":
+            return sqlite.insert(LoginLockout)
+        raise NotImplementedError(f"login lockouts need an upsert for the {dialect} dialect")
+
+
+def _state_of(row: LoginLockout | None) -> LockoutState:
+    if row is None:
+        return LockoutState()
+    return LockoutState(failed_count=row.failed_count, locked_until=row.locked_until)
+
+
+def get_lockout_service(request: Request, session: SessionDep) -> LockoutService:
+    return LockoutService(session=session, settings=request.app.state.settings)
+
+
+LockoutServiceDep = Annotated[LockoutService, Depends(get_lockout_service)]
