@@ -2,6 +2,7 @@
 
 from app.db.base import Base
 from app.items.models import Item
+from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User
 
-__all__ = ["Base", "Item", "User"]
+__all__ = ["AuthSession", "Base", "Item", "RefreshToken", "User"]
