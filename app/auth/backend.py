@@ -15,10 +15,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi_users import BaseUserManager, FastAPIUsers
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport, Strategy
+from fastapi_users.openapi import OpenAPIResponseType
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,6 +118,12 @@ def get_access_token_strategy(
 AccessTokenStrategyDep = Annotated[AccessTokenStrategy, Depends(get_access_token_strategy)]
 
 
+class GatehouseBearerTransport(BearerTransport):
+    @staticmethod
+    def get_openapi_login_responses_success() -> OpenAPIResponseType:
+        return {status.HTTP_200_OK: {"model": TokenResponse}}
+
+
 class GatehouseBackend(AuthenticationBackend[User, uuid.UUID]):
     async def login(self, strategy: Strategy[User, uuid.UUID], user: User) -> Response:
         assert isinstance(strategy, AccessTokenStrategy)
@@ -124,6 +131,6 @@ class GatehouseBackend(AuthenticationBackend[User, uuid.UUID]):
         return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
-bearer_transport = BearerTransport(tokenUrl=TOKEN_URL)
+bearer_transport = GatehouseBearerTransport(tokenUrl=TOKEN_URL)
 auth_backend = GatehouseBackend(name="jwt", transport=bearer_transport, get_strategy=get_access_token_strategy)
 fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
