@@ -156,14 +156,15 @@ class SessionService:
         if self.grace and now - used_at <= self.grace:
             logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
             return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client)
-        await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
+        revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
         await self.db.commit()
-        logger.warning(
-            "refresh token reuse detected: a token spent at %s was presented again; session=%s of user=%s revoked",
-            used_at.isoformat(),
-            session.id,
-            user.id,
-        )
+        if revoked:  # once per session, however many copies of the token arrive together
+            logger.warning(
+                "refresh token reuse detected: a token spent at %s was presented again; session=%s of user=%s revoked",
+                used_at.isoformat(),
+                session.id,
+                user.id,
+            )
         raise InvalidGrant()
 
     async def _continue(
