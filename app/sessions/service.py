@@ -55,7 +55,8 @@ class ClientInfo:
 
     @classmethod
     def of(cls, *, user_agent: str | None, ip_address: str | None) -> ClientInfo:
-        return cls(user_agent=(user_agent or None) and user_agent[:USER_AGENT_MAX_LENGTH], ip_address=ip_address)
+        """Truncates the user agent to what the column holds; an empty one is no user agent."""
+        return cls(user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None, ip_address=ip_address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ class SessionService:
             await self.db.execute(
                 select(RefreshToken, AuthSession, User)
                 .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-                .join(User, User.id == AuthSession.user_id)
+                .join(User, AuthSession.user_id == User.id)
                 .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
             )
         ).first()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.rbac.dependencies import admin_only
+from app.rbac.dependencies import AdminCaller, admin_only
 from app.rbac.roles import Role
 from app.users.dependencies import TargetUser
 from app.users.schemas import AdminUserCreate, AdminUserRead, AdminUserUpdate, UserPage
@@ -41,8 +41,12 @@ async def read_user(user: TargetUser) -> AdminUserRead:
 
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
-async def update_user(data: AdminUserUpdate, user: TargetUser, users: UserServiceDep) -> AdminUserRead:
-    return AdminUserRead.model_validate(await users.update(target=user, data=data))
+async def update_user(
+    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, admin: AdminCaller
+) -> AdminUserRead:
+    """A new password or deactivation ends the user's sessions (an admin's own current one stays)."""
+    keep = admin.session_id if admin.id == user.id else None
+    return AdminUserRead.model_validate(await users.update(target=user, data=data, current_session_id=keep))
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

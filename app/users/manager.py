@@ -134,7 +134,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
 
     async def update(
         self,
-        user_update: schemas.BaseUserUpdate,
+        user_update: schemas.CreateUpdateDictModel,
         user: User,
         safe: bool = False,
         request: Request | None = None,

@@ -75,7 +75,7 @@ class UserService:
         except exceptions.UserAlreadyExists as error:
             raise EmailAlreadyUsed() from error
 
-    async def update(self, *, target: User, data: AdminUserUpdate) -> User:
+    async def update(self, *, target: User, data: AdminUserUpdate, current_session_id: uuid.UUID | None = None) -> User:
         try:
             changes = await self.manager.prepare_changes(target, data.model_dump(exclude_unset=True))
         except exceptions.InvalidPasswordException as error:
@@ -91,7 +91,7 @@ class UserService:
             await self._lock_active_admins()
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
-            await end_user_sessions(self.session, user_id=target.id, reason=reason)
+            await end_user_sessions(self.session, user_id=target.id, reason=reason, keep=current_session_id)
         for field, value in changes.items():
             setattr(target, field, value)
         try:

@@ -161,3 +161,13 @@ async def test_admin_revoke_sessions_without_credentials_is_401(client, user):
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_an_admin_setting_their_own_password_keeps_their_current_session(client, admin):
+    other = await login(client, admin.email, admin.password)
+
+    response = await client.patch(f"/admin/users/{admin.id}", json={"password": NEW_PASSWORD}, headers=admin.headers)
+
+    assert response.status_code == 200, response.text
+    await assert_access_works(client, admin.token)
+    await assert_access_refused(client, other["access_token"])

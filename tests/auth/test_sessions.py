@@ -13,6 +13,7 @@ from tests.auth.sessions_support import (
     login,
     refresh,
     refreshed,
+    sessions_of,
     set_session,
 )
 from tests.support import session_id_of
@@ -128,3 +129,11 @@ async def test_a_session_id_that_is_not_a_uuid_is_422(client, user):
     response = await client.delete("/users/me/sessions/not-a-uuid", headers=user.headers)
 
     assert response.status_code == 422
+
+
+async def test_a_very_long_user_agent_is_stored_truncated(client, app, user):
+    await login(client, user.email, user.password, **{"User-Agent": "x" * 2000})
+
+    agents = {session.user_agent for session in await sessions_of(app, user.id)}
+
+    assert "x" * 512 in agents
