@@ -10,7 +10,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from limits import parse_many
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
@@ -43,10 +43,16 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     secret_key: SecretStr | None = None
-    jwt_algorithm: str = "HS256"
+    # HS256 signs with a key derived from SECRET_KEY; RS256/ES256 sign with JWT_PRIVATE_KEY_FILE
+    # and publish the public keys at /.well-known/jwks.json (see app/auth/keys.py).
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_private_key_file: Path | None = None
+    jwt_retired_public_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     jwt_issuer: str = "gatehouse"
     jwt_audience: str = "gatehouse"
     access_token_ttl_seconds: int = Field(default=900, ge=10, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60, le=366 * 86_400)
+    refresh_token_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
 
     password_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     password_hash_threads: int = Field(default=0, ge=0, le=64)
@@ -104,7 +110,19 @@ class Settings(BaseSettings):
             raise ValueError("use the plain scheme (redis://, memory://): the rate limiter drives the storage itself")
         return value
 
-    @field_validator("first_admin_email", "redis_url", mode="before")
+    @field_validator("jwt_retired_public_key_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [path.strip() for path in value.split(",") if path.strip()]
+        return value
+
+    @field_validator("jwt_algorithm", mode="before")
+    @classmethod
+    def _upper_algorithm(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("first_admin_email", "redis_url", "jwt_private_key_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -113,6 +131,22 @@ class Settings(BaseSettings):
     def _lockout_bounds(self) -> Settings:
         if self.login_lockout_max_seconds < self.login_lockout_base_seconds:
             raise ValueError("LOGIN_LOCKOUT_MAX_SECONDS must be at least LOGIN_LOCKOUT_BASE_SECONDS")
+        return self
+
+    @model_validator(mode="after")
+    def _signing_key_matches_algorithm(self) -> Settings:
+        if self.jwt_algorithm == "HS256":
+            if self.jwt_private_key_file is not None or self.jwt_retired_public_key_files:
+                raise ConfigurationError(
+                    "JWT_PRIVATE_KEY_FILE and JWT_RETIRED_PUBLIC_KEY_FILES are only used with "
+                    "JWT_ALGORITHM=RS256 or ES256; set the algorithm or remove the key files."
+                )
+        elif self.jwt_private_key_file is None:
+            raise ConfigurationError(
+                f"JWT_ALGORITHM={self.jwt_algorithm} needs JWT_PRIVATE_KEY_FILE, the path of a PEM private key "
+                "(RS256: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out jwt.pem; "
+                "ES256: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out jwt.pem)."
+            )
         return self
 
     @model_validator(mode="after")

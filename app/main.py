@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.auth.jwks import router as jwks_router
 from app.auth.passwords import PasswordHasher
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
@@ -20,6 +21,10 @@ from app.errors import install_error_handlers
 from app.items.router import router as items_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
+from app.sessions.guard import SessionGuard
+from app.sessions.pruning import SessionPruner
+from app.sessions.router import admin_router as admin_sessions_router
+from app.sessions.router import router as sessions_router
 from app.users.admin_router import router as admin_users_router
 from app.users.bootstrap import ensure_first_admin
 from app.users.notifications import AccountNotifier, LoggingNotifier
@@ -40,11 +45,13 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         app.state.database = database
         app.state.passwords = passwords
         app.state.token_codec = AccessTokenCodec(settings)
+        app.state.session_guard = SessionGuard()
         app.state.notifier = notifier or LoggingNotifier()
         try:
             await migrate(database)
             await ensure_first_admin(database=database, settings=settings, passwords=passwords)
-            yield
+            async with SessionPruner(database):
+                yield
         finally:
             passwords.close()
             await database.dispose()
@@ -73,8 +80,11 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         return {"status": "ok"}
 
     app.include_router(auth_router)
+    app.include_router(jwks_router)
     app.include_router(users_router)
+    app.include_router(sessions_router)
     app.include_router(admin_users_router)
+    app.include_router(admin_sessions_router)
     app.include_router(items_router)
     return app
 

@@ -61,6 +61,11 @@ def forge_token(
     return jwt.encode(claims, signing_key, algorithm=algorithm, headers=headers)
 
 
+def session_id_of(access_token: str) -> str:
+    """The `sid` (login session) an issued access token names; forged tokens need a live one."""
+    return str(jwt.decode(access_token, options={"verify_signature": False})["sid"])
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -1,8 +1,9 @@
 """Resolve the caller of a request from its credentials.
 
 Every protected route depends on `get_caller` (directly, or through `RoleChecker`). The user is
-read from the database on each request, so a demotion or deactivation applies to the very next
-request, whatever tokens the user still holds.
+read from the database on each request, and so is the state of the token's session, so a
+demotion, deactivation or logout applies to the very next request, whatever tokens the user still
+holds.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
-from app.auth.backend import TOKEN_URL, TokenCodecDep
+from app.auth.backend import TOKEN_URL, AccessTokenStrategyDep
 from app.auth.caller import Caller, Credential
-from app.auth.errors import InvalidToken
-from app.db.session import SessionDep
 from app.errors import NotAuthenticated
 from app.users.models import User
 
@@ -23,13 +22,10 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 BearerToken = Annotated[str | None, Depends(bearer_scheme)]
 
 
-async def get_caller(session: SessionDep, codec: TokenCodecDep, token: BearerToken) -> Caller:
+async def get_caller(strategy: AccessTokenStrategyDep, token: BearerToken) -> Caller:
     if not token:
         raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <access token>'.")
-    claims = codec.decode(token)
-    user = await session.get(User, claims.user_id)
-    if user is None or not user.is_active:
-        raise InvalidToken()
+    user, claims = await strategy.authenticate(token)
     return Caller(
         user=user,
         role=user.role,

@@ -17,3 +17,29 @@ class InvalidCredentials(DomainError):
 class InvalidToken(NotAuthenticated):
     code = "INVALID_TOKEN"
     message = "The access token is missing, malformed, expired, revoked or not an access token."
+
+
+class InvalidGrant(DomainError):
+    """Any refresh token that cannot be exchanged: unknown, expired, revoked, already used, or
+    its user deactivated. One answer for all (RFC 6749 5.2), so it tells an attacker nothing."""
+
+    status_code = 400
+    code = "INVALID_REFRESH_TOKEN"
+    message = "The refresh token is invalid, expired, revoked or already used; log in again."
+    oauth_error = "invalid_grant"
+
+
+class UnsupportedGrantType(DomainError):
+    status_code = 400
+    code = "UNSUPPORTED_GRANT_TYPE"
+    message = "This endpoint takes grant_type=refresh_token."
+    oauth_error = "unsupported_grant_type"
+
+
+class InvalidTokenRequest(DomainError):
+    """A required form field of a token request is missing (RFC 6749 5.2 `invalid_request`)."""
+
+    status_code = 400
+    code = "INVALID_TOKEN_REQUEST"
+    message = "The request is missing a required parameter."
+    oauth_error = "invalid_request"

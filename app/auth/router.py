@@ -1,5 +1,6 @@
 """`/auth/*`: fastapi-users' routes for login, logout, registration, password reset and
-email verification, with Gatehouse's backend and schemas.
+email verification, with Gatehouse's backend and schemas, and Gatehouse's own refresh and
+revocation routes.
 
 Login, registration and the two routes that send mail are rate-limited per client: the limits
 are registered by route name (`auth_rate_limits`) and applied by the router's dependency, so
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends
 from app.auth.backend import auth_backend, fastapi_users
 from app.config import Settings
 from app.ratelimit.dependencies import enforce_rate_limit
+from app.auth.refresh import router as refresh_router
 from app.users.schemas import UserCreate, UserRead
 
 # fastapi-users' route names.
@@ -23,6 +25,7 @@ REQUEST_VERIFY_ROUTE = "verify:request-token"
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(enforce_rate_limit)])
 router.include_router(fastapi_users.get_auth_router(auth_backend), prefix="/jwt")
+router.include_router(refresh_router, prefix="/jwt")
 router.include_router(fastapi_users.get_register_router(UserRead, UserCreate))  # type: ignore[type-var]
 router.include_router(fastapi_users.get_reset_password_router())
 router.include_router(fastapi_users.get_verify_router(UserRead))  # type: ignore[type-var]

@@ -2,9 +2,10 @@
 
 An access token follows RFC 9068 where it fits: header `typ: at+jwt`; claims `iss`, `aud`, `sub`,
 `iat`, `exp` and a unique `jti` (so one token can be revoked), plus `sid` when the token belongs
-to a login session. Decoding accepts only the configured algorithm, the configured issuer and
-audience, and the `at+jwt` type: a reset-password or verification token, a token signed with
-another algorithm (`none` included) or by another key is refused.
+to a login session. Decoding accepts only the `at+jwt` type, the configured issuer and audience,
+and a signature by one of the service's own keys with that key's own algorithm (`app.auth.keys`):
+a reset-password or verification token, a token signed with another algorithm (`none` included)
+or by another key is refused. With RS256/ES256 the header names the signing key in `kid`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from jose import JWTError, jwt
 
 from app.auth.errors import InvalidToken
-from app.auth.secrets import derive_secret
+from app.auth.keys import SigningKeys
 from app.config import Settings
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -41,14 +42,13 @@ class IssuedToken:
 
 
 class AccessTokenCodec:
-    def __init__(self, settings: Settings) -> None:
-        self.algorithm = settings.jwt_algorithm
-        if self.algorithm != "HS256":
-            raise ValueError(f"JWT_ALGORITHM {self.algorithm!r} is not supported")
+    def __init__(self, settings: Settings, keys: SigningKeys | None = None) -> None:
+        self.keys = keys or SigningKeys.from_settings(settings)
+        self.algorithm = self.keys.algorithm
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.ttl_seconds = settings.access_token_ttl_seconds
-        self._key = derive_secret(settings, "access-token")
+        self._headers = {"typ": ACCESS_TOKEN_TYPE} | ({"kid": self.keys.kid} if self.keys.kid else {})
         self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": 0}
 
     def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> IssuedToken:
@@ -64,18 +64,19 @@ class AccessTokenCodec:
         }
         if session_id is not None:
             claims["sid"] = str(session_id)
-        token = jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"typ": ACCESS_TOKEN_TYPE})
+        token = jwt.encode(claims, self.keys.signing_key, algorithm=self.algorithm, headers=self._headers)
         return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
 
     def decode(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != self.algorithm:
+            key = self.keys.find(kid=header.get("kid"), algorithm=header.get("alg"))
+            if header.get("typ") != ACCESS_TOKEN_TYPE or key is None:
                 raise InvalidToken()
             claims = jwt.decode(
                 token,
-                self._key,
-                algorithms=[self.algorithm],
+                key.key,
+                algorithms=[key.algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 options=self._options,

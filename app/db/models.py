@@ -3,6 +3,7 @@
 from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout
+from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User
 
-__all__ = ["Base", "Item", "LoginLockout", "User"]
+__all__ = ["AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from app.db.base import utcnow
 from app.lockout.service import LockoutService, LockoutServiceDep
-from app.rbac.dependencies import admin_only
+from app.rbac.dependencies import AdminCaller, admin_only
 from app.rbac.roles import Role
 from app.users.dependencies import TargetUser
 from app.users.models import User
@@ -45,9 +45,11 @@ async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserR
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
 async def update_user(
-    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep
+    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep, admin: AdminCaller
 ) -> AdminUserRead:
-    return await _admin_view(await users.update(target=user, data=data), lockouts)
+    """A new password or deactivation ends the user's sessions (an admin's own current one stays)."""
+    keep = admin.session_id if admin.id == user.id else None
+    return await _admin_view(await users.update(target=user, data=data, current_session_id=keep), lockouts)
 
 
 @router.post("/{user_id}/unlock", response_model=AdminUserRead)

@@ -3,6 +3,10 @@
 fastapi-users hashes and verifies passwords synchronously inside its async methods. Every method
 that touches a password is overridden here to await `PasswordHasher`'s thread pool instead, so a
 login never freezes the other requests on the worker.
+
+A new password ends the user's sessions in the same commit (all of them after a reset, all but
+the caller's own after a change through `PATCH /users/me`), so tokens obtained with the old
+password stop working.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from app.config import Settings
 from app.db.base import utcnow
 from app.lockout.service import LockoutService, LockoutState
 from app.rbac.roles import Role
+from app.sessions.service import RevokedReason, end_user_sessions
 from app.users.database import UserDatabase, UserDatabaseDep
 from app.users.models import User
 from app.users.notifications import AccountNotifier
@@ -143,8 +148,30 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
                 changes[field] = value
         return changes
 
-    async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
-        return await self.user_db.update(user, await self.prepare_changes(user, update_dict))
+    async def update(
+        self,
+        user_update: schemas.CreateUpdateDictModel,
+        user: User,
+        safe: bool = False,
+        request: Request | None = None,
+        *,
+        keep_session_id: uuid.UUID | None = None,
+    ) -> User:
+        """fastapi-users' update; a password change ends every session but `keep_session_id`."""
+        data = user_update.create_update_dict() if safe else user_update.create_update_dict_superuser()
+        updated = await self._update(user, data, keep_session_id=keep_session_id)
+        await self.on_after_update(updated, data, request)
+        return updated
+
+    async def _update(
+        self, user: User, update_dict: dict[str, Any], *, keep_session_id: uuid.UUID | None = None
+    ) -> User:
+        changes = await self.prepare_changes(user, update_dict)
+        if "hashed_password" in changes:
+            await end_user_sessions(
+                self.user_db.session, user_id=user.id, reason=RevokedReason.PASSWORD_CHANGED, keep=keep_session_id
+            )
+        return await self.user_db.update(user, changes)
 
     async def forgot_password(self, user: User, request: Request | None = None) -> None:
         if not user.is_active:

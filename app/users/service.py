@@ -3,6 +3,8 @@
 The last active admin can be neither demoted, deactivated nor deleted. The check runs inside the
 write transaction, after the change, with the admin rows locked first (PostgreSQL) or the write
 lock held (SQLite), so two admins demoting each other at the same moment cannot both succeed.
+
+Setting a user's password or deactivating them ends all of their sessions in the same commit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.session import SessionDep
 from app.rbac.roles import Role
+from app.sessions.service import RevokedReason, end_user_sessions
 from app.users.errors import EmailAlreadyUsed, LastAdminError, PasswordRejected, UserAlreadyExists
 from app.users.manager import UserManager, UserManagerDep
 from app.users.models import User
@@ -63,15 +66,16 @@ class UserService:
         except exceptions.UserAlreadyExists as error:
             raise UserAlreadyExists() from error
 
-    async def update_self(self, *, user: User, data: UserUpdate) -> User:
+    async def update_self(self, *, user: User, data: UserUpdate, current_session_id: uuid.UUID | None = None) -> User:
+        """A new password ends the user's other sessions; `current_session_id` (the caller's) stays."""
         try:
-            return await self.manager.update(data, user, safe=True)
+            return await self.manager.update(data, user, safe=True, keep_session_id=current_session_id)
         except exceptions.InvalidPasswordException as error:
             raise PasswordRejected(str(error.reason)) from error
         except exceptions.UserAlreadyExists as error:
             raise EmailAlreadyUsed() from error
 
-    async def update(self, *, target: User, data: AdminUserUpdate) -> User:
+    async def update(self, *, target: User, data: AdminUserUpdate, current_session_id: uuid.UUID | None = None) -> User:
         try:
             changes = await self.manager.prepare_changes(target, data.model_dump(exclude_unset=True))
         except exceptions.InvalidPasswordException as error:
@@ -85,6 +89,9 @@ class UserService:
         )
         if loses_admin:
             await self._lock_active_admins()
+        if "hashed_password" in changes or changes.get("is_active") is False:
+            reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
+            await end_user_sessions(self.session, user_id=target.id, reason=reason, keep=current_session_id)
         for field, value in changes.items():
             setattr(target, field, value)
         try:

@@ -8,7 +8,7 @@ import uuid
 import jwt
 import pytest
 
-from tests.support import OTHER_KEY, access_token_key, bearer, forge_token
+from tests.support import OTHER_KEY, access_token_key, bearer, forge_token, session_id_of
 
 REQUIRED_CLAIMS = {"iss", "aud", "sub", "iat", "exp", "jti"}
 
@@ -67,25 +67,29 @@ async def test_each_access_token_has_its_own_jti(accounts, user, settings):
 
 async def test_a_token_forged_the_same_way_with_the_server_key_is_accepted(client, user, settings):
     # The control for the refusals below: the forging helper itself makes acceptable tokens.
-    response = await client.get("/users/me", headers=bearer(forge_token(settings, user.id)))
+    response = await client.get(
+        "/users/me", headers=bearer(forge_token(settings, user.id, sid=session_id_of(user.token)))
+    )
 
     assert response.status_code == 200
 
 
 async def test_token_with_alg_none_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, algorithm="none"))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), algorithm="none"))
 
 
 async def test_token_signed_with_hs512_and_the_server_key_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, algorithm="HS512"))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), algorithm="HS512"))
 
 
 async def test_token_signed_with_another_key_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, key=OTHER_KEY))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), key=OTHER_KEY))
 
 
 async def test_token_signed_with_the_raw_secret_key_instead_of_the_derived_key_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, key=settings.signing_secret()))
+    await assert_refused(
+        client, forge_token(settings, user.id, sid=session_id_of(user.token), key=settings.signing_secret())
+    )
 
 
 async def test_token_with_a_tampered_payload_is_refused(client, user, accounts):
@@ -99,36 +103,40 @@ async def test_token_with_a_tampered_payload_is_refused(client, user, accounts):
 async def test_expired_token_is_refused(client, user, settings):
     now = int(time.time())
 
-    await assert_refused(client, forge_token(settings, user.id, iat=now - 120, exp=now - 60))
+    await assert_refused(
+        client, forge_token(settings, user.id, sid=session_id_of(user.token), iat=now - 120, exp=now - 60)
+    )
 
 
 async def test_token_with_wrong_audience_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, aud="another-service"))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), aud="another-service"))
 
 
 async def test_token_with_wrong_issuer_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, iss="https://evil.example.com"))
+    await assert_refused(
+        client, forge_token(settings, user.id, sid=session_id_of(user.token), iss="https://evil.example.com")
+    )
 
 
 @pytest.mark.parametrize("claim", sorted(REQUIRED_CLAIMS))
 async def test_token_without_a_required_claim_is_refused(client, user, settings, claim):
-    await assert_refused(client, forge_token(settings, user.id, **{claim: None}))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), **{claim: None}))
 
 
 async def test_token_without_the_at_jwt_type_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, typ="JWT"))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), typ="JWT"))
 
 
 async def test_token_without_a_type_header_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, typ=None))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), typ=None))
 
 
 async def test_token_with_a_subject_that_is_not_a_user_id_is_refused(client, user, settings):
-    await assert_refused(client, forge_token(settings, user.id, sub="admin"))
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), sub="admin"))
 
 
-async def test_token_of_a_deleted_user_is_refused(client, settings):
-    await assert_refused(client, forge_token(settings, uuid.uuid4()))
+async def test_token_of_a_deleted_user_is_refused(client, user, settings):
+    await assert_refused(client, forge_token(settings, uuid.uuid4(), sid=session_id_of(user.token)))
 
 
 async def test_malformed_token_is_refused(client):

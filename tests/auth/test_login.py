@@ -12,7 +12,7 @@ async def test_login_answers_a_bearer_token_with_its_lifetime(client, user, sett
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.access_token_ttl_seconds
     assert body["access_token"]

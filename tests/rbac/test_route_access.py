@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.rbac.roles import Role
-from tests.support import OTHER_KEY, bearer, forge_token, insert_item
+from tests.support import OTHER_KEY, bearer, forge_token, insert_item, session_id_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -40,6 +40,8 @@ PROTECTED_ROUTES = [
     Route("GET", "/users/me", ALL, 200),
     Route("PATCH", "/users/me", ALL, 200, lambda: {}),
     Route("POST", "/auth/jwt/logout", ALL, 204),
+    Route("GET", "/users/me/sessions", ALL, 200),
+    Route("DELETE", "/users/me/sessions/{session_id}", ALL, 204),
     Route("GET", "/admin/users", ADMIN, 200),
     Route(
         "POST",
@@ -52,6 +54,7 @@ PROTECTED_ROUTES = [
     Route("PATCH", "/admin/users/{user_id}", ADMIN, 200, lambda: {"is_verified": True}),
     Route("DELETE", "/admin/users/{user_id}", ADMIN, 204),
     Route("POST", "/admin/users/{user_id}/unlock", ADMIN, 200),
+    Route("POST", "/admin/users/{user_id}/revoke-sessions", ADMIN, 204),
     Route("POST", "/items", WRITERS, 201, lambda: {"title": "a new item"}),
     Route("GET", "/items", ALL, 200),
     Route("GET", "/items/{item_id}", ALL, 200),
@@ -62,6 +65,9 @@ PROTECTED_ROUTES = [
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("POST", "/auth/jwt/login"),
+    ("POST", "/auth/jwt/refresh"),
+    ("POST", "/auth/jwt/revoke"),
+    ("GET", "/.well-known/jwks.json"),
     ("POST", "/auth/register"),
     ("POST", "/auth/forgot-password"),
     ("POST", "/auth/reset-password"),
@@ -86,20 +92,26 @@ def forbidden_cases() -> list[Any]:
     ]
 
 
-def _expired(settings, user_id):
+def _forged(settings, caller, **changes: Any) -> dict[str, str]:
+    """A token for `caller`'s live session, valid but for `changes`."""
+    return bearer(forge_token(settings, caller.id, sid=session_id_of(caller.token), **changes))
+
+
+def _expired(settings, caller):
     now = int(time.time())
-    return bearer(forge_token(settings, user_id, iat=now - 3600, exp=now - 1800))
+    return _forged(settings, caller, iat=now - 3600, exp=now - 1800)
 
 
-BAD_CREDENTIALS: dict[str, Callable[[Any, uuid.UUID], dict[str, str]]] = {
-    "missing": lambda settings, user_id: {},
-    "malformed": lambda settings, user_id: bearer("not.a.jwt"),
-    "empty bearer": lambda settings, user_id: {"Authorization": "Bearer "},
-    "basic scheme": lambda settings, user_id: {"Authorization": "Basic YWRtaW46YWRtaW4="},
+BAD_CREDENTIALS: dict[str, Callable[[Any, Any], dict[str, str]]] = {
+    "missing": lambda settings, caller: {},
+    "malformed": lambda settings, caller: bearer("not.a.jwt"),
+    "empty bearer": lambda settings, caller: {"Authorization": "Bearer "},
+    "basic scheme": lambda settings, caller: {"Authorization": "Basic YWRtaW46YWRtaW4="},
     "expired": _expired,
-    "signed with another key": lambda settings, user_id: bearer(forge_token(settings, user_id, key=OTHER_KEY)),
-    "alg none": lambda settings, user_id: bearer(forge_token(settings, user_id, algorithm="none")),
-    "other algorithm": lambda settings, user_id: bearer(forge_token(settings, user_id, algorithm="HS512")),
+    "signed with another key": lambda settings, caller: _forged(settings, caller, key=OTHER_KEY),
+    "alg none": lambda settings, caller: _forged(settings, caller, algorithm="none"),
+    "other algorithm": lambda settings, caller: _forged(settings, caller, algorithm="HS512"),
+    "without a session": lambda settings, caller: bearer(forge_token(settings, caller.id)),
 }
 
 
@@ -118,11 +130,11 @@ async def call(client, route: Route, *, headers: dict[str, str], **path_values: 
 
 
 async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:
-    """A caller with `role`, plus a user and an item (the caller's own) for the path."""
+    """A caller with `role`, plus a user, an item and a session (the caller's own) for the path."""
     caller = await accounts.create(role=role)
     target = await accounts.create(role=Role.USER, login=False)
     item = await insert_item(app, owner_id=caller.id)
-    return caller, {"user_id": target.id, "item_id": item.id}
+    return caller, {"user_id": target.id, "item_id": item.id, "session_id": session_id_of(caller.token)}
 
 
 @pytest.mark.parametrize(("route", "role"), allowed_cases())
@@ -151,7 +163,7 @@ async def test_route_refuses_bad_credentials_with_401_and_a_bearer_challenge(
     # The forged tokens name a real admin, so only the token checks stand between them and access.
     admin, path_values = await prepare(app, accounts, Role.ADMIN)
 
-    response = await call(client, route, headers=BAD_CREDENTIALS[kind](settings, admin.id), **path_values)
+    response = await call(client, route, headers=BAD_CREDENTIALS[kind](settings, admin), **path_values)
 
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"] == "Bearer"

@@ -1,0 +1,256 @@
+"""Starting, refreshing, listing and ending login sessions.
+
+Refresh tokens rotate: each exchange spends the presented token and issues a new one. Spending is
+a conditional `UPDATE ... WHERE used_at IS NULL`, so of two requests racing with one token exactly
+one wins, on SQLite (writers are serialised) and PostgreSQL (the row lock makes the loser re-check
+the condition) alike. A spent token presented again is treated as follows:
+
+* within REFRESH_TOKEN_REUSE_GRACE_SECONDS of its first exchange (two tabs refreshing at once),
+  it gets a new access token and a new refresh token for the same session; the first exchange's
+  token stays valid too, and each rotates on its own;
+* later (or always, with a grace of 0), it is reuse: someone holds a copy of the token. The whole
+  session (every token descended from that login, and its access tokens) is revoked with reason
+  `reuse_detected`, a warning is logged (never the token), and the answer is `invalid_grant`.
+
+Every revocation is a conditional update of `auth_sessions.revoked_at`, done in this module; the
+`SessionGuard` reads that column to refuse the session's access tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.errors import InvalidGrant
+from app.config import Settings
+from app.db.base import utcnow
+from app.sessions.models import USER_AGENT_MAX_LENGTH, AuthSession, RefreshToken
+from app.sessions.tokens import RefreshTokenHasher, generate_refresh_token, is_well_formed
+from app.users.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class RevokedReason(StrEnum):
+    LOGOUT = "logout"
+    ENDED_BY_USER = "ended_by_user"
+    PASSWORD_CHANGED = "password_changed"
+    USER_DEACTIVATED = "user_deactivated"
+    ADMIN = "revoked_by_admin"
+    REUSE_DETECTED = "reuse_detected"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    user_agent: str | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def of(cls, *, user_agent: str | None, ip_address: str | None) -> ClientInfo:
+        """Truncates the user agent to what the column holds; an empty one is no user agent."""
+        return cls(user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None, ip_address=ip_address)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A session and the refresh token just issued for it (the only time it exists in clear)."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    refresh_token: str
+
+
+def _active(now: datetime) -> tuple[Any, ...]:
+    return (AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+async def end_user_sessions(
+    db: AsyncSession, *, user_id: uuid.UUID, reason: RevokedReason, keep: uuid.UUID | None = None
+) -> int:
+    """Revoke every live session of a user except `keep`, in the caller's transaction (not
+    committed here, so a password change and the end of the sessions commit together)."""
+    statement = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    result = await db.execute(
+        statement.values(revoked_at=utcnow(), revoked_reason=reason.value).execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+class SessionService:
+    def __init__(self, *, db: AsyncSession, settings: Settings) -> None:
+        self.db = db
+        self.hasher = RefreshTokenHasher(settings)
+        self.ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+        self.grace = timedelta(seconds=settings.refresh_token_reuse_grace_seconds)
+
+    # --- login and refresh -----------------------------------------------------------------
+    async def start(self, *, user: User, client: ClientInfo) -> Grant:
+        now = utcnow()
+        session = AuthSession(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + self.ttl,
+            user_agent=client.user_agent,
+            ip_address=client.ip_address,
+        )
+        self.db.add(session)
+        await self.db.flush()
+        token = self._new_token(session_id=session.id, now=now)
+        await self.db.commit()
+        return Grant(session_id=session.id, user_id=user.id, refresh_token=token)
+
+    async def refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
+        if not is_well_formed(refresh_token):
+            raise InvalidGrant()
+        found = (
+            await self.db.execute(
+                select(RefreshToken, AuthSession, User)
+                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+                .join(User, AuthSession.user_id == User.id)
+                .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
+            )
+        ).first()
+        if found is None:
+            raise InvalidGrant()
+        token, session, user = found
+        now = utcnow()
+        if session.revoked_at is not None or session.expires_at <= now or token.expires_at <= now:
+            raise InvalidGrant()
+        if not user.is_active:
+            raise InvalidGrant()
+
+        used_at = token.used_at
+        if used_at is None:
+            successor = uuid.uuid4()
+            spent = await self.db.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+                .values(used_at=now, replaced_by=successor)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(spent) == 1:
+                return await self._continue(
+                    session_id=session.id, user_id=user.id, now=now, client=client, token_id=successor
+                )
+            # Another request spent it a moment ago: this one is a reuse, judged like any other.
+            used_at = await self.db.scalar(select(RefreshToken.used_at).where(RefreshToken.id == token.id))
+            if used_at is None:  # the token's session was pruned in between
+                await self.db.rollback()
+                raise InvalidGrant()
+
+        if self.grace and now - used_at <= self.grace:
+            logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
+            return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client)
+        revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
+        await self.db.commit()
+        if revoked:  # once per session, however many copies of the token arrive together
+            logger.warning(
+                "refresh token reuse detected: a token spent at %s was presented again; session=%s of user=%s revoked",
+                used_at.isoformat(),
+                session.id,
+                user.id,
+            )
+        raise InvalidGrant()
+
+    async def _continue(
+        self,
+        *,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        now: datetime,
+        client: ClientInfo,
+        token_id: uuid.UUID | None = None,
+    ) -> Grant:
+        """Issue the session's next refresh token and slide its expiry, unless it was revoked
+        (a logout racing this refresh): then nothing is issued."""
+        still_active = await self.db.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, *_active(now))
+            .values(
+                last_refreshed_at=now,
+                expires_at=now + self.ttl,
+                user_agent=client.user_agent,
+                ip_address=client.ip_address,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(still_active) != 1:
+            await self.db.rollback()
+            raise InvalidGrant()
+        token = self._new_token(session_id=session_id, now=now, token_id=token_id)
+        await self.db.commit()
+        return Grant(session_id=session_id, user_id=user_id, refresh_token=token)
+
+    def _new_token(self, *, session_id: uuid.UUID, now: datetime, token_id: uuid.UUID | None = None) -> str:
+        token = generate_refresh_token()
+        self.db.add(
+            RefreshToken(
+                id=token_id or uuid.uuid4(),
+                session_id=session_id,
+                token_hash=self.hasher.digest(token),
+                created_at=now,
+                expires_at=now + self.ttl,
+            )
+        )
+        return token
+
+    # --- listing and ending ----------------------------------------------------------------
+    async def list_active(self, *, user_id: uuid.UUID) -> Sequence[AuthSession]:
+        last_seen = func.coalesce(AuthSession.last_refreshed_at, AuthSession.created_at)
+        statement = (
+            select(AuthSession)
+            .where(AuthSession.user_id == user_id, *_active(utcnow()))
+            .order_by(last_seen.desc(), AuthSession.id)
+        )
+        return (await self.db.scalars(statement)).all()
+
+    async def get_active(self, *, session_id: uuid.UUID, user_id: uuid.UUID) -> AuthSession | None:
+        statement = select(AuthSession).where(
+            AuthSession.id == session_id, AuthSession.user_id == user_id, *_active(utcnow())
+        )
+        return await self.db.scalar(statement)
+
+    async def end(self, *, session_id: uuid.UUID, reason: RevokedReason) -> bool:
+        ended = await self._revoke(session_id=session_id, reason=reason)
+        await self.db.commit()
+        return ended
+
+    async def end_all(self, *, user_id: uuid.UUID, reason: RevokedReason, keep: uuid.UUID | None = None) -> int:
+        ended = await end_user_sessions(self.db, user_id=user_id, reason=reason, keep=keep)
+        await self.db.commit()
+        return ended
+
+    async def end_by_refresh_token(self, *, refresh_token: str) -> bool:
+        """End the session a refresh token belongs to (RFC 7009 revocation); possession of the
+        token, spent or not, is the authority to end its session."""
+        if not is_well_formed(refresh_token):
+            return False
+        session_id = await self.db.scalar(
+            select(RefreshToken.session_id).where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
+        )
+        return session_id is not None and await self.end(session_id=session_id, reason=RevokedReason.LOGOUT)
+
+    async def _revoke(self, *, session_id: uuid.UUID, reason: RevokedReason) -> bool:
+        result = await self.db.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason.value)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
