@@ -9,6 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api_keys.admin_router import router as admin_api_keys_router
+from app.api_keys.authentication import ApiKeyAuthenticator
+from app.api_keys.router import router as api_keys_router
 from app.auth.passwords import PasswordHasher
 from app.auth.router import router as auth_router
 from app.auth.tokens import AccessTokenCodec
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         app.state.database = database
         app.state.passwords = passwords
         app.state.token_codec = AccessTokenCodec(settings)
+        app.state.api_keys = ApiKeyAuthenticator(settings=settings, database=database)
         app.state.notifier = notifier or LoggingNotifier()
         try:
             await migrate(database)
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
     app.include_router(users_router)
     app.include_router(admin_users_router)
     app.include_router(items_router)
+    app.include_router(api_keys_router)
+    app.include_router(admin_api_keys_router)
     return app
 
 

@@ -1,7 +1,8 @@
 """Every domain's tables, imported so that `Base.metadata` knows them all (for Alembic)."""
 
+from app.api_keys.models import ApiKey
 from app.db.base import Base
 from app.items.models import Item
 from app.users.models import User
 
-__all__ = ["Base", "Item", "User"]
+__all__ = ["ApiKey", "Base", "Item", "User"]
