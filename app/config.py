@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     password_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     password_hash_threads: int = Field(default=0, ge=0, le=64)
 
+    api_key_max_active_per_user: int = Field(default=100, ge=1, le=10_000)
+
     first_admin_email: str | None = None
     first_admin_password: SecretStr | None = None
 

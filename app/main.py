@@ -9,6 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api_keys.admin_router import router as admin_api_keys_router
+from app.api_keys.authentication import ApiKeyAuthenticator
+from app.api_keys.router import router as api_keys_router
 from app.auth.jwks import router as jwks_router
 from app.auth.passwords import PasswordHasher
 from app.auth.router import auth_rate_limits
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         app.state.passwords = passwords
         app.state.token_codec = AccessTokenCodec(settings)
         app.state.session_guard = SessionGuard()
+        app.state.api_keys = ApiKeyAuthenticator(settings=settings, database=database)
         app.state.notifier = notifier or LoggingNotifier()
         try:
             await migrate(database)
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
     app.include_router(admin_users_router)
     app.include_router(admin_sessions_router)
     app.include_router(items_router)
+    app.include_router(api_keys_router)
+    app.include_router(admin_api_keys_router)
     return app
 
 

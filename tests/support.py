@@ -11,9 +11,12 @@ from typing import Any
 
 import jwt
 
+from app.api_keys.keys import ApiKeyHasher, display_prefix, generate_key
+from app.api_keys.models import ApiKey
 from app.auth.secrets import derive_secret
 from app.config import Settings
 from app.items.models import Item
+from app.rbac.roles import Role
 
 ACCESS_TOKEN_PURPOSE = "access-token"
 OTHER_KEY = "not-the-server-key-" + "z" * 64
@@ -134,3 +137,19 @@ async def insert_item(app: Any, *, owner_id: uuid.UUID, title: str = "an item", 
         session.add(item)
         await session.commit()
         return item
+
+
+async def insert_api_key(app: Any, *, owner_id: uuid.UUID, role: Role = Role.GUEST) -> ApiKey:
+    """An API key row written straight to the database (for owners whose role may not create one)."""
+    key = generate_key()
+    async with app.state.database.sessionmaker() as session:
+        row = ApiKey(
+            user_id=owner_id,
+            name="a key",
+            prefix=display_prefix(key),
+            key_hash=ApiKeyHasher(app.state.settings).digest(key),
+            role=role,
+        )
+        session.add(row)
+        await session.commit()
+        return row

@@ -1,9 +1,11 @@
 """Resolve the caller of a request from its credentials.
 
-Every protected route depends on `get_caller` (directly, or through `RoleChecker`). The user is
-read from the database on each request, and so is the state of the token's session, so a
-demotion, deactivation or logout applies to the very next request, whatever tokens the user still
-holds.
+Every protected route depends on `get_caller` (directly, or through `RoleChecker`). A request
+proves who it is with a bearer access token or with an `X-API-Key` header, never both: a request
+carrying both is refused rather than resolved by a precedence rule nobody remembers. The user is
+read from the database on each request, and so is the state of the token's session or key, so a
+demotion, deactivation, logout or revocation applies to the very next request, whatever tokens
+or keys the user still holds.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from app.api_keys.authentication import ApiKeyAuthenticatorDep, ApiKeyHeaderValue
+from app.api_keys.errors import AmbiguousCredentials, ApiKeyNotAllowed
 from app.auth.backend import TOKEN_URL, AccessTokenStrategyDep
 from app.auth.caller import Caller, Credential
+from app.db.session import SessionDep
 from app.errors import NotAuthenticated
 from app.users.models import User
 
@@ -22,9 +27,21 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 BearerToken = Annotated[str | None, Depends(bearer_scheme)]
 
 
-async def get_caller(strategy: AccessTokenStrategyDep, token: BearerToken) -> Caller:
+async def get_caller(
+    strategy: AccessTokenStrategyDep,
+    token: BearerToken,
+    api_key: ApiKeyHeaderValue,
+    api_keys: ApiKeyAuthenticatorDep,
+    session: SessionDep,
+) -> Caller:
+    if token and api_key:
+        raise AmbiguousCredentials()
+    if api_key:
+        return await api_keys.authenticate(session=session, key=api_key)
     if not token:
-        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <access token>'.")
+        raise NotAuthenticated(
+            "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
+        )
     user, claims = await strategy.authenticate(token)
     return Caller(
         user=user,
@@ -43,3 +60,14 @@ async def get_current_user(caller: CurrentCaller) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_logged_in_user(caller: CurrentCaller) -> User:
+    """The caller, when they proved it by logging in rather than with an API key. Guards what
+    would let a key outgrow its cap, such as changing the account's password."""
+    if caller.credential is not Credential.ACCESS_TOKEN:
+        raise ApiKeyNotAllowed()
+    return caller.user
+
+
+LoggedInUser = Annotated[User, Depends(get_logged_in_user)]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from app.auth.backend import auth_backend, fastapi_users
+from app.auth.refresh import router as refresh_router
 from app.config import Settings
 from app.ratelimit.dependencies import enforce_rate_limit
-from app.auth.refresh import router as refresh_router
 from app.users.schemas import UserCreate, UserRead
 
 # fastapi-users' route names.

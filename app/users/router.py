@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.auth.dependencies import CurrentCaller, CurrentUser
+from app.auth.dependencies import CurrentCaller, CurrentUser, LoggedInUser
 from app.users.schemas import UserRead, UserUpdate
 from app.users.service import UserServiceDep
 
@@ -17,8 +17,9 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 
 @router.patch("/me", response_model=UserRead)
-async def update_me(data: UserUpdate, caller: CurrentCaller, users: UserServiceDep) -> UserRead:
+async def update_me(data: UserUpdate, user: LoggedInUser, caller: CurrentCaller, users: UserServiceDep) -> UserRead:
     """Change your email or password. Role and status fields are not yours to change and are
-    ignored. A new password ends all your other sessions; the one making this request stays."""
-    updated = await users.update_self(user=caller.user, data=data, current_session_id=caller.session_id)
+    ignored. Needs an access token: an API key, whatever its role, cannot change how you log in.
+    A new password ends all your other sessions; the one making this request stays."""
+    updated = await users.update_self(user=user, data=data, current_session_id=caller.session_id)
     return UserRead.model_validate(updated)

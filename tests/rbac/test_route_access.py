@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.rbac.roles import Role
-from tests.support import OTHER_KEY, bearer, forge_token, insert_item, session_id_of
+from tests.support import OTHER_KEY, bearer, forge_token, insert_api_key, insert_item, session_id_of
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -60,6 +60,11 @@ PROTECTED_ROUTES = [
     Route("GET", "/items/{item_id}", ALL, 200),
     Route("PATCH", "/items/{item_id}", WRITERS, 200, lambda: {"title": "renamed"}),
     Route("DELETE", "/items/{item_id}", WRITERS, 204),
+    Route("POST", "/api-keys", WRITERS, 201, lambda: {"name": "a script"}),
+    Route("GET", "/api-keys", ALL, 200),
+    Route("DELETE", "/api-keys/{api_key_id}", ALL, 204),
+    Route("GET", "/admin/api-keys", ADMIN, 200),
+    Route("DELETE", "/admin/api-keys/{api_key_id}", ADMIN, 204),
 ]
 
 PUBLIC_ROUTES = {
@@ -130,11 +135,17 @@ async def call(client, route: Route, *, headers: dict[str, str], **path_values: 
 
 
 async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:
-    """A caller with `role`, plus a user, an item and a session (the caller's own) for the path."""
+    """A caller with `role`, plus a user, and an item, a session and an API key of the caller's own."""
     caller = await accounts.create(role=role)
     target = await accounts.create(role=Role.USER, login=False)
     item = await insert_item(app, owner_id=caller.id)
-    return caller, {"user_id": target.id, "item_id": item.id, "session_id": session_id_of(caller.token)}
+    api_key = await insert_api_key(app, owner_id=caller.id)
+    return caller, {
+        "user_id": target.id,
+        "item_id": item.id,
+        "session_id": session_id_of(caller.token),
+        "api_key_id": api_key.id,
+    }
 
 
 @pytest.mark.parametrize(("route", "role"), allowed_cases())

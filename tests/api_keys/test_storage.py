@@ -1,0 +1,45 @@
+"""What the database keeps of a key: a keyed hash and a display prefix, never the key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+from app.api_keys.keys import PREFIX
+from app.auth.secrets import derive_secret
+
+
+async def test_stored_hash_is_hmac_sha256_of_the_key_under_the_api_key_secret(settings, user, keys):
+    issued = await keys.create(user)
+    row = await keys.row(issued.id)
+    expected = hmac.new(derive_secret(settings, "api-key").encode(), issued.key.encode(), hashlib.sha256).hexdigest()
+    assert row.key_hash == expected
+    assert row.key_hash != issued.key
+    assert row.key_hash != hashlib.sha256(issued.key.encode()).hexdigest()  # keyed, not a plain digest
+
+
+async def test_stored_prefix_is_only_the_start_of_the_key(user, keys):
+    issued = await keys.create(user)
+    row = await keys.row(issued.id)
+    assert row.prefix == issued.body["prefix"]
+    assert len(row.prefix) == len(PREFIX) + 8
+
+
+async def test_database_files_never_contain_the_key(app, settings, user, keys):
+    issued = await keys.create(user)
+    row = await keys.row(issued.id)
+    secret_part = issued.key[len(issued.body["prefix"]) :].encode()
+    database = Path(app.state.database.engine.url.database)
+    files = [path for path in database.parent.glob(database.name + "*") if path.is_file()]
+    # The search does reach what was written: the hash is there.
+    assert any(row.key_hash.encode() in path.read_bytes() for path in files)
+    for path in files:
+        content = path.read_bytes()
+        assert issued.key.encode() not in content, path
+        assert secret_part not in content, path
+
+
+async def test_hash_key_is_derived_for_api_keys_alone(settings):
+    assert derive_secret(settings, "api-key") != derive_secret(settings, "access-token")
+    assert derive_secret(settings, "api-key") != settings.signing_secret()
