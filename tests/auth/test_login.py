@@ -124,3 +124,11 @@ async def test_each_login_issues_a_distinct_token(client, user, accounts):
     second = await accounts.login(user.email, user.password)
 
     assert first != second
+
+
+async def test_login_accepts_the_form_swagger_ui_sends(client, user):
+    form = {"grant_type": "password", "username": user.email, "password": user.password, "scope": "", "client_id": ""}
+
+    response = await client.post("/auth/jwt/login", data=form)
+
+    assert response.status_code == 200
