@@ -414,3 +414,12 @@ async def active_admin_count(app) -> int:
             select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
         )
     return int(count or 0)
+
+
+async def test_create_with_a_very_long_password_is_refused_with_a_reason(client, admin):
+    response = await client.post(
+        "/admin/users", json={"email": "new@example.com", "password": "x" * 5000}, headers=admin.headers
+    )
+
+    assert response.status_code == 400
+    assert "256" in response.json()["detail"]["reason"]
