@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         app.state.notifier = notifier or LoggingNotifier()
         try:
             await migrate(database)
+            await passwords.warm_up()
             await ensure_first_admin(database=database, settings=settings, passwords=passwords)
             async with SessionPruner(database):
                 yield

@@ -83,11 +83,17 @@ class PasswordHasher:
     async def verify_async(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
         return await self._run(self.verify_and_update, password, hashed_password)
 
+    async def warm_up(self) -> None:
+        """Make the hash that unknown-email logins verify against, at start-up, so that even the
+        first such login costs one verification and nothing more."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash_async(secrets.token_urlsafe(16))
+
     async def burn_verify(self, password: str) -> None:
         """Spend the time of one real verification, for logins with an unknown email, so that
         their answer takes as long as a wrong password for a real account."""
-        if self._dummy_hash is None:
-            self._dummy_hash = await self.hash_async(secrets.token_urlsafe(16))
+        await self.warm_up()
+        assert self._dummy_hash is not None
         await self.verify_async(password, self._dummy_hash)
 
     async def _run(self, function: Any, *args: Any) -> Any:

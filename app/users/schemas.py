@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi_users import schemas
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr
 
 from app.rbac.roles import Role
 
 # Lower-cased, so that uniqueness and look-ups are case-insensitive and can use the index.
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
-Password = Annotated[str, Field(min_length=1, max_length=1024)]  # the policy itself is in the manager
+# No length bounds here: the password policy (in the manager) judges every length, so a password
+# that is too short or too long gets its 400 with a reason rather than a bare validation error.
+Password = str
 
 
 class UserRead(BaseModel):

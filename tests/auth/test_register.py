@@ -154,3 +154,19 @@ async def test_concurrent_registrations_with_different_case_create_exactly_one_a
     responses = await asyncio.gather(*(register(client, email) for email in emails))
 
     assert sorted(response.status_code for response in responses) == [201, 400, 400, 400]
+
+
+async def test_register_with_an_empty_password_is_refused_with_a_reason(client):
+    response = await register(client, "alice@example.com", password="")
+
+    assert response.status_code == 400
+    assert response.json()["detail"]["code"] == "REGISTER_INVALID_PASSWORD"
+
+
+async def test_register_with_a_very_long_password_is_refused_with_a_reason(client):
+    response = await register(client, "alice@example.com", password="x" * 5000)
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail["code"] == "REGISTER_INVALID_PASSWORD"
+    assert "256" in detail["reason"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import func, select
 
 from app.items.models import Item
 from app.rbac.roles import Role
+from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD
 
 NEW_PASSWORD = "a-brand-new-password"
@@ -375,3 +378,48 @@ async def test_the_last_admin_may_still_change_their_own_email_and_password(clie
 
     assert response.status_code == 200
     assert await accounts.login("boss@example.com", NEW_PASSWORD)
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, app, admin, accounts):
+    other = await accounts.create(role=Role.ADMIN)
+
+    responses = await asyncio.gather(
+        client.patch(f"/admin/users/{other.id}", json={"role": "user"}, headers=admin.headers),
+        client.patch(f"/admin/users/{admin.id}", json={"role": "user"}, headers=other.headers),
+    )
+
+    # The loser is refused as the last admin (409), or was already demoted when it called (403).
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses in ([200, 403], [200, 409]), [r.text for r in responses]
+    assert await active_admin_count(app) == 1
+
+
+async def test_two_admins_deleting_each_other_at_once_leave_one_admin(client, app, admin, accounts):
+    other = await accounts.create(role=Role.ADMIN)
+
+    responses = await asyncio.gather(
+        client.delete(f"/admin/users/{other.id}", headers=admin.headers),
+        client.delete(f"/admin/users/{admin.id}", headers=other.headers),
+    )
+
+    # The loser is refused as the last admin (409), or was already deleted when it called (401).
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses in ([204, 401], [204, 409]), [r.text for r in responses]
+    assert await active_admin_count(app) == 1
+
+
+async def active_admin_count(app) -> int:
+    async with app.state.database.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+        )
+    return int(count or 0)
+
+
+async def test_create_with_a_very_long_password_is_refused_with_a_reason(client, admin):
+    response = await client.post(
+        "/admin/users", json={"email": "new@example.com", "password": "x" * 5000}, headers=admin.headers
+    )
+
+    assert response.status_code == 400
+    assert "256" in response.json()["detail"]["reason"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.rbac.roles import Role
@@ -134,3 +136,16 @@ async def test_guest_may_change_own_password(client, guest, accounts):
 
     assert response.status_code == 200
     assert await accounts.login(guest.email, NEW_PASSWORD)
+
+
+async def test_two_users_taking_the_same_new_email_at_once_never_fail_with_500(client, accounts):
+    first, second = await accounts.create(), await accounts.create()
+
+    responses = await asyncio.gather(
+        client.patch("/users/me", json={"email": "wanted@example.com"}, headers=first.headers),
+        client.patch("/users/me", json={"email": "wanted@example.com"}, headers=second.headers),
+    )
+
+    assert sorted(response.status_code for response in responses) == [200, 400]
+    refused = next(response for response in responses if response.status_code == 400)
+    assert refused.json()["detail"] == "UPDATE_USER_EMAIL_ALREADY_EXISTS"
