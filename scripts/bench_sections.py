@@ -105,7 +105,7 @@ def preflight(server: Server, path: str, headers: dict[str, str] | None) -> None
 
 
 def report(label: str, result: bench_wrk.WrkResult) -> None:
-    warning = "" if result.clean else f"  WARNING: {result.non_2xx} non-2xx, socket errors {result.socket_errors}"
+    warning = f"  WARNING: {', '.join(result.problems)}" if result.problems else ""
     log(f"  {label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, {result.requests:,} requests{warning}")
 
 
@@ -211,23 +211,29 @@ def gatehouse_throughput(run: Run) -> dict[str, Any]:
 
 
 def reference(run: Run) -> dict[str, Any]:
-    """Target 3's denominator: fastapi-users' documented example, measured the same way."""
+    """Target 3's denominator: fastapi-users' documented example, measured the same way; and, for
+    comparison with target 4, its authenticated latency while clients log in."""
     from importlib.metadata import version
 
     workdir = run.workdir("reference")
     password = new_password()
+    route, label = "/authenticated-route", "reference JWT GET /authenticated-route"
     with running(reference_app(workdir)) as server:
         client = server.client()
         client.register(USER_EMAIL, password)
-        token = client.login(USER_EMAIL, password)
+        headers = bearer(client.login(USER_EMAIL, password))
         client.close()
-        return {
+        results = {
             "fastapi_users": version("fastapi-users"),
             "health": throughput(run, server, "/health", "reference GET /health"),
-            "authenticated_route": throughput(
-                run, server, "/authenticated-route", "reference JWT GET /authenticated-route", bearer(token)
-            ),
+            "authenticated_route": throughput(run, server, route, label, headers),
         }
+        with LoginLoad(server.port, USER_EMAIL, password, clients=LOGIN_CLIENTS) as load:
+            time.sleep(1)
+            started = time.monotonic()
+            during = throughput(run, server, route, f"{label}, during logins", headers)
+            results["authenticated_route_during_logins"] = during | {"logins": load.summary(started, time.monotonic())}
+        return results
 
 
 def memory(run: Run) -> dict[str, Any]:

@@ -72,13 +72,25 @@ class WrkResult:
         return self.latency_ms["p50"]
 
     @property
+    def problems(self) -> list[str]:
+        """Why the figures may not describe the route measured: answers that were not 2xx (an
+        error page is fast), timeouts, or fewer answers than connections (wrk only counts what
+        arrives within the run, so a server that stalls leaves a few lucky answers, too few to read)."""
+        found = []
+        if self.non_2xx:
+            found.append(f"{self.non_2xx} non-2xx answers")
+        if self.socket_errors.get("timeout"):
+            found.append(f"{self.socket_errors['timeout']} timeouts")
+        if self.requests < self.connections:
+            found.append(f"only {self.requests} answers on {self.connections} connections")
+        return found
+
+    @property
     def clean(self) -> bool:
-        """Every response was a 2xx and none timed out: the figures describe the route measured,
-        not an error page."""
-        return self.non_2xx == 0 and self.socket_errors.get("timeout", 0) == 0
+        return not self.problems
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self) | {"clean": self.clean}
+        return asdict(self) | {"clean": self.clean, "problems": self.problems}
 
 
 def version() -> str:
