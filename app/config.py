@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     redis_url: str | None = None
 
+    auth_cache_size: int = Field(default=100_000, ge=100, le=10_000_000)
+    auth_cache_ttl_seconds: float = Field(default=300, gt=0, le=86_400)
+    auth_events_poll_seconds: float = Field(default=0.5, gt=0, le=1)
+
     secret_key: SecretStr | None = None
     # HS256 signs with a key derived from SECRET_KEY; RS256/ES256 sign with JWT_PRIVATE_KEY_FILE
     # and publish the public keys at /.well-known/jwks.json (see app/auth/keys.py).

@@ -12,10 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api_keys.admin_router import router as admin_api_keys_router
 from app.api_keys.authentication import ApiKeyAuthenticator
 from app.api_keys.router import router as api_keys_router
+from app.auth.authenticator import Authenticator
 from app.auth.jwks import router as jwks_router
 from app.auth.passwords import PasswordHasher
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
+from app.auth.state import AnnounceAuthChanges, AuthState
 from app.auth.tokens import AccessTokenCodec
 from app.config import Settings, get_settings
 from app.db.engine import create_database
@@ -24,7 +26,6 @@ from app.errors import install_error_handlers
 from app.items.router import router as items_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
-from app.sessions.guard import SessionGuard
 from app.sessions.pruning import SessionPruner
 from app.sessions.router import admin_router as admin_sessions_router
 from app.sessions.router import router as sessions_router
@@ -47,17 +48,20 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         app.state.settings = settings
         app.state.database = database
         app.state.passwords = passwords
-        app.state.token_codec = AccessTokenCodec(settings)
-        app.state.session_guard = SessionGuard()
-        app.state.api_keys = ApiKeyAuthenticator(settings=settings, database=database)
+        app.state.token_codec = codec = AccessTokenCodec(settings)
+        app.state.auth_state = auth_state = AuthState(settings=settings, database=database)
+        app.state.authenticator = authenticator = Authenticator(codec=codec, state=auth_state)
+        app.state.api_keys = ApiKeyAuthenticator(settings=settings, authenticator=authenticator)
         app.state.notifier = notifier or LoggingNotifier()
         try:
             await migrate(database)
+            await auth_state.start()
             await passwords.warm_up()
             await ensure_first_admin(database=database, settings=settings, passwords=passwords)
             async with SessionPruner(database):
                 yield
         finally:
+            await auth_state.stop()
             passwords.close()
             await database.dispose()
 
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
     )
     install_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
+    if settings.redis_url:
+        app.add_middleware(AnnounceAuthChanges)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,22 +1,23 @@
 """Authenticate a request by its `X-API-Key` header.
 
-The cost is that of a JWT check: a shape and checksum test in memory, one HMAC-SHA256, and one
-look-up by the unique index on the hash (the same single query a token check makes for its
-user). The look-up compares digests an attacker cannot steer, so its timing reveals nothing
-about stored keys. Owner and key are read on every request, so revocation, expiry, deactivation
-and demotion apply to the very next request on every worker.
+The cost is that of a JWT check: a shape and checksum test in memory, one HMAC-SHA256, and
+look-ups in the worker's auth caches (`app.auth.state`), which the database fills on a miss by
+the unique index on the hash. The look-up compares digests an attacker cannot steer, so its
+timing reveals nothing about stored keys. Revoking a key, or changing its owner, records an auth
+event, so the change applies to the next request (see `app.auth.state` for the guarantee across
+workers); expiry is checked on every request.
 
-`last_used_at` is written at most once per key per `LAST_USED_RESOLUTION`: only when the row just
-read is older than that, and then with a conditional UPDATE, so when several workers race only
-one of them changes the row. The write goes through its own short session, so its failure only
-gets logged and never touches the request's session. Before it, the request's read-only
-transaction is ended, so a request never holds two pooled connections at once: a burst of
-requests waiting for a second connection while holding the first could exhaust the pool.
+`last_used_at` is written at most once per key per `LAST_USED_RESOLUTION`: only when the copy in
+memory is older than that, and then with a conditional UPDATE, so when several workers race only
+one of them changes the row. The write uses its own short session, and its failure is only
+logged.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -24,18 +25,15 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.api_keys.errors import ApiKeyExpired, ApiKeyMalformed, ApiKeyOwnerInactive, ApiKeyRevoked, ApiKeyUnknown
 from app.api_keys.keys import ApiKeyHasher, is_well_formed
 from app.api_keys.models import ApiKey
+from app.auth.authenticator import Authenticator
 from app.auth.caller import Caller, Credential
 from app.config import Settings
 from app.db.base import utcnow
-from app.db.engine import Database
-from app.rbac.roles import lesser_role
-from app.users.models import User
+from app.rbac.roles import Role, lesser_role
 
 logger = logging.getLogger(__name__)
 
@@ -51,31 +49,40 @@ api_key_scheme = APIKeyHeader(
 ApiKeyHeaderValue = Annotated[str | None, Depends(api_key_scheme)]
 
 
-class ApiKeyAuthenticator:
-    def __init__(self, *, settings: Settings, database: Database) -> None:
-        self.hasher = ApiKeyHasher(settings)
-        self.database = database
+@dataclass(frozen=True, slots=True)
+class ApiKeySnapshot:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    role: Role
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
 
-    async def authenticate(self, *, session: AsyncSession, key: str) -> Caller:
+
+class ApiKeyAuthenticator:
+    def __init__(self, *, settings: Settings, authenticator: Authenticator) -> None:
+        self.hasher = ApiKeyHasher(settings)
+        self.authenticator = authenticator
+        self.state = authenticator.state
+
+    async def authenticate(self, *, key: str) -> Caller:
         if not is_well_formed(key):
             raise ApiKeyMalformed()
         digest = self.hasher.digest(key)
-        row = (
-            await session.execute(
-                select(ApiKey, User).join(User, ApiKey.user_id == User.id).where(ApiKey.key_hash == digest)
-            )
-        ).first()
-        if row is None:
+        await self.state.ensure_fresh()
+        api_key = await self.state.cache.api_key(digest, lambda: self._load(digest))
+        if api_key is None:
             raise ApiKeyUnknown()
-        api_key, user = row
         now = utcnow()
         if api_key.revoked_at is not None:
             raise ApiKeyRevoked()
         if api_key.expires_at is not None and api_key.expires_at <= now:
             raise ApiKeyExpired()
-        if not user.is_active:
+        user = await self.authenticator.user(api_key.user_id)
+        if user is None or not user.is_active:
             raise ApiKeyOwnerInactive()
-        await self._record_use(session, api_key, now)
+        if api_key.last_used_at is None or api_key.last_used_at <= now - LAST_USED_RESOLUTION:
+            await self._record_use(digest, api_key, now)
         return Caller(
             user=user,
             role=lesser_role(user.role, api_key.role),
@@ -83,13 +90,22 @@ class ApiKeyAuthenticator:
             api_key_id=api_key.id,
         )
 
-    async def _record_use(self, request_session: AsyncSession, api_key: ApiKey, now: datetime) -> None:
+    async def _load(self, digest: str) -> ApiKeySnapshot | None:
+        async with self.state.database.sessionmaker() as db:
+            row = await db.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+        if row is None:
+            return None
+        return ApiKeySnapshot(
+            id=row.id,
+            user_id=row.user_id,
+            role=row.role,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
+
+    async def _record_use(self, digest: str, api_key: ApiKeySnapshot, now: datetime) -> None:
         stale_before = now - LAST_USED_RESOLUTION
-        if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
-            return
-        if request_session.new or request_session.dirty or request_session.deleted:
-            return  # not ours to commit; the next request records the use
-        await request_session.commit()  # only ends the look-up's read; loaded rows stay loaded
         statement = (
             update(ApiKey)
             .where(
@@ -100,14 +116,15 @@ class ApiKeyAuthenticator:
             .execution_options(synchronize_session=False)
         )
         try:
-            async with self.database.sessionmaker() as session:
-                await session.execute(statement)
-                await session.commit()
+            async with self.state.database.sessionmaker() as db:
+                await db.execute(statement)
+                await db.commit()
         except SQLAlchemyError:
             logger.warning("could not record the use of api key id=%s", api_key.id, exc_info=True)
             return
-        # Keep the request's copy current (for a listing in the same request) without marking it dirty.
-        set_committed_value(api_key, "last_used_at", now)
+        # Whether this worker or another wrote it, the row is now at most a resolution old.
+        if digest in self.state.cache.api_keys:
+            self.state.cache.api_keys[digest] = replace(api_key, last_used_at=now)
 
 
 def get_api_key_authenticator(request: Request) -> ApiKeyAuthenticator:

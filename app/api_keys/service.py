@@ -23,6 +23,7 @@ from app.api_keys.keys import ApiKeyHasher, display_prefix, generate_key
 from app.api_keys.models import ApiKey
 from app.api_keys.schemas import ApiKeyCreate
 from app.auth.caller import Caller
+from app.auth.events import AuthChange, EventKind, record_auth_events
 from app.db.base import utcnow
 from app.db.session import SessionDep
 from app.rbac.roles import lesser_role
@@ -94,6 +95,8 @@ class ApiKeyService:
             .values(revoked_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+        if getattr(result, "rowcount", 0):
+            record_auth_events(self.session, [AuthChange(EventKind.API_KEY, api_key.id)])
         await self.session.commit()
         if getattr(result, "rowcount", 0):
             logger.info("api key revoked id=%s owner=%s by=%s", api_key.id, api_key.user_id, actor.id)

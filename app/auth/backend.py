@@ -21,13 +21,11 @@ from fastapi_users import BaseUserManager, FastAPIUsers
 from fastapi_users.authentication import AuthenticationBackend, BearerTransport, Strategy
 from fastapi_users.openapi import OpenAPIResponseType
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.authenticator import Authenticator
 from app.auth.errors import InvalidToken
-from app.auth.tokens import AccessClaims, AccessTokenCodec
-from app.db.session import SessionDep
-from app.sessions.dependencies import ClientInfoDep, SessionGuardDep, SessionServiceDep
-from app.sessions.guard import SessionGuard
+from app.auth.tokens import AccessTokenCodec
+from app.sessions.dependencies import ClientInfoDep, SessionServiceDep
 from app.sessions.service import ClientInfo, Grant, RevokedReason, SessionService
 from app.users.manager import get_user_manager
 from app.users.models import User
@@ -48,28 +46,14 @@ class AccessTokenStrategy(Strategy[User, uuid.UUID]):
         self,
         *,
         codec: AccessTokenCodec,
-        db: AsyncSession,
-        guard: SessionGuard,
+        authenticator: Authenticator,
         sessions: SessionService,
         client: ClientInfo,
     ) -> None:
         self.codec = codec
-        self.db = db
-        self.guard = guard
+        self.authenticator = authenticator
         self.sessions = sessions
         self.client = client
-
-    async def authenticate(self, token: str) -> tuple[User, AccessClaims]:
-        """The user and claims of a valid access token of a live session, else `InvalidToken`."""
-        claims = self.codec.decode(token)
-        if claims.session_id is None:  # every issued access token names its session
-            raise InvalidToken()
-        user = await self.db.get(User, claims.user_id)
-        if user is None or not user.is_active:
-            raise InvalidToken()
-        if not await self.guard.is_active(self.db, session_id=claims.session_id, user_id=user.id):
-            raise InvalidToken()
-        return user, claims
 
     async def login(self, user: User) -> TokenResponse:
         return self._tokens(await self.sessions.start(user=user, client=self.client))
@@ -86,10 +70,10 @@ class AccessTokenStrategy(Strategy[User, uuid.UUID]):
         if token is None:
             return None
         try:
-            user, _ = await self.authenticate(token)
+            caller = await self.authenticator.by_access_token(token)
         except InvalidToken:
             return None
-        return user
+        return await user_manager.user_db.get(caller.id)
 
     async def write_token(self, user: User) -> str:
         return (await self.login(user)).access_token
@@ -101,7 +85,7 @@ class AccessTokenStrategy(Strategy[User, uuid.UUID]):
             await self.sessions.end(session_id=session_id, reason=RevokedReason.LOGOUT)
 
 
-def get_token_codec(request: Request) -> AccessTokenCodec:
+async def get_token_codec(request: Request) -> AccessTokenCodec:
     codec: AccessTokenCodec = request.app.state.token_codec
     return codec
 
@@ -109,10 +93,11 @@ def get_token_codec(request: Request) -> AccessTokenCodec:
 TokenCodecDep = Annotated[AccessTokenCodec, Depends(get_token_codec)]
 
 
-def get_access_token_strategy(
-    codec: TokenCodecDep, db: SessionDep, guard: SessionGuardDep, sessions: SessionServiceDep, client: ClientInfoDep
+async def get_access_token_strategy(
+    request: Request, codec: TokenCodecDep, sessions: SessionServiceDep, client: ClientInfoDep
 ) -> AccessTokenStrategy:
-    return AccessTokenStrategy(codec=codec, db=db, guard=guard, sessions=sessions, client=client)
+    authenticator: Authenticator = request.app.state.authenticator
+    return AccessTokenStrategy(codec=codec, authenticator=authenticator, sessions=sessions, client=client)
 
 
 AccessTokenStrategyDep = Annotated[AccessTokenStrategy, Depends(get_access_token_strategy)]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.rbac.roles import Permission, Role, has_permission
-from app.users.models import User
+
+if TYPE_CHECKING:
+    from app.auth.state import UserSnapshot
 
 
 class Credential(StrEnum):
@@ -17,7 +20,7 @@ class Credential(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    user: User
+    user: UserSnapshot
     # The role this request acts with: the user's role, or less when an API key caps it.
     role: Role
     credential: Credential

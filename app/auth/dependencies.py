@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.api_keys.authentication import ApiKeyAuthenticatorDep, ApiKeyHeaderValue
+from app.api_keys.authentication import ApiKeyAuthenticator, ApiKeyHeaderValue
 from app.api_keys.errors import AmbiguousCredentials, ApiKeyNotAllowed
-from app.auth.backend import TOKEN_URL, AccessTokenStrategyDep
+from app.auth.authenticator import Authenticator
+from app.auth.backend import TOKEN_URL
 from app.auth.caller import Caller, Credential
+from app.auth.state import UserSnapshot
 from app.db.session import SessionDep
 from app.errors import NotAuthenticated
 from app.users.models import User
@@ -27,47 +29,39 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 BearerToken = Annotated[str | None, Depends(bearer_scheme)]
 
 
-async def get_caller(
-    strategy: AccessTokenStrategyDep,
-    token: BearerToken,
-    api_key: ApiKeyHeaderValue,
-    api_keys: ApiKeyAuthenticatorDep,
-    session: SessionDep,
-) -> Caller:
+async def get_caller(request: Request, token: BearerToken, api_key: ApiKeyHeaderValue) -> Caller:
     if token and api_key:
         raise AmbiguousCredentials()
     if api_key:
-        return await api_keys.authenticate(session=session, key=api_key)
+        api_keys: ApiKeyAuthenticator = request.app.state.api_keys
+        return await api_keys.authenticate(key=api_key)
     if not token:
         raise NotAuthenticated(
             "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
         )
-    user, claims = await strategy.authenticate(token)
-    return Caller(
-        user=user,
-        role=user.role,
-        credential=Credential.ACCESS_TOKEN,
-        token_id=claims.token_id,
-        session_id=claims.session_id,
-    )
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.by_access_token(token)
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
 
-async def get_current_user(caller: CurrentCaller) -> User:
+async def get_current_user(caller: CurrentCaller) -> UserSnapshot:
     return caller.user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[UserSnapshot, Depends(get_current_user)]
 
 
-async def get_logged_in_user(caller: CurrentCaller) -> User:
-    """The caller, when they proved it by logging in rather than with an API key. Guards what
-    would let a key outgrow its cap, such as changing the account's password."""
+async def get_logged_in_user(caller: CurrentCaller, db: SessionDep) -> User:
+    """The caller's account row, when they proved who they are by logging in rather than with an
+    API key. Guards what would let a key outgrow its cap, such as changing the password."""
     if caller.credential is not Credential.ACCESS_TOKEN:
         raise ApiKeyNotAllowed()
-    return caller.user
+    user = await db.get(User, caller.id)
+    if user is None:  # deleted since the request was authenticated
+        raise NotAuthenticated()
+    return user
 
 
 LoggedInUser = Annotated[User, Depends(get_logged_in_user)]

@@ -76,9 +76,9 @@ async def revoke(
         await sessions.end_by_refresh_token(refresh_token=token)
     else:
         try:
-            _, claims = await strategy.authenticate(token)
+            caller = await strategy.authenticator.by_access_token(token)
         except InvalidToken:
             return Response(status_code=status.HTTP_200_OK)
-        if claims.session_id is not None:
-            await sessions.end(session_id=claims.session_id, reason=RevokedReason.LOGOUT)
+        if caller.session_id is not None:
+            await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
     return Response(status_code=status.HTTP_200_OK)

@@ -1,10 +1,11 @@
 """Every domain's tables, imported so that `Base.metadata` knows them all (for Alembic)."""
 
 from app.api_keys.models import ApiKey
+from app.auth.events import AuthEvent
 from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout
 from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User
 
-__all__ = ["ApiKey", "AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User"]
+__all__ = ["ApiKey", "AuthEvent", "AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User"]

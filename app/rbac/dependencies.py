@@ -9,9 +9,9 @@ from fastapi import Depends
 
 from app.auth.caller import Caller
 from app.auth.dependencies import CurrentCaller
+from app.auth.state import UserSnapshot
 from app.errors import Forbidden
 from app.rbac.roles import Permission, Role, roles_with
-from app.users.models import User
 
 
 class RoleChecker:
@@ -23,7 +23,7 @@ class RoleChecker:
     def __init__(self, allowed_roles: Iterable[Role]) -> None:
         self.allowed_roles = frozenset(allowed_roles)
 
-    def __call__(self, caller: CurrentCaller) -> Caller:
+    async def __call__(self, caller: CurrentCaller) -> Caller:
         if caller.role not in self.allowed_roles:
             raise Forbidden()
         return caller
@@ -42,8 +42,8 @@ AdminCaller = Annotated[Caller, Depends(admin_only)]
 # Module level on purpose: with postponed annotations FastAPI resolves a dependency's annotations
 # in the module's globals, so a closure over a local checker would turn `caller` into a query
 # parameter.
-def _admin_user(caller: AdminCaller) -> User:
+async def _admin_user(caller: AdminCaller) -> UserSnapshot:
     return caller.user
 
 
-AdminUser = Annotated[User, Depends(_admin_user)]
+AdminUser = Annotated[UserSnapshot, Depends(_admin_user)]

@@ -7,26 +7,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.db.session import SessionDep
-from app.sessions.guard import SessionGuard
 from app.sessions.service import ClientInfo, SessionService
 
 
-def get_session_service(request: Request, db: SessionDep) -> SessionService:
+async def get_session_service(request: Request, db: SessionDep) -> SessionService:
     return SessionService(db=db, settings=request.app.state.settings)
 
 
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 
 
-def get_session_guard(request: Request) -> SessionGuard:
-    guard: SessionGuard = request.app.state.session_guard
-    return guard
-
-
-SessionGuardDep = Annotated[SessionGuard, Depends(get_session_guard)]
-
-
-def get_client_info(request: Request) -> ClientInfo:
+async def get_client_info(request: Request) -> ClientInfo:
     return ClientInfo.of(
         user_agent=request.headers.get("user-agent"), ip_address=request.client.host if request.client else None
     )

@@ -12,8 +12,9 @@ the condition) alike. A spent token presented again is treated as follows:
   session (every token descended from that login, and its access tokens) is revoked with reason
   `reuse_detected`, a warning is logged (never the token), and the answer is `invalid_grant`.
 
-Every revocation is a conditional update of `auth_sessions.revoked_at`, done in this module; the
-`SessionGuard` reads that column to refuse the session's access tokens.
+Every revocation is a conditional update of `auth_sessions.revoked_at`, done in this module, with
+an auth event in the same transaction, so every worker stops accepting the session's access
+tokens (`app.auth.state`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.errors import InvalidGrant
+from app.auth.events import AuthChange, EventKind, record_auth_events
 from app.config import Settings
 from app.db.base import utcnow
 from app.sessions.models import USER_AGENT_MAX_LENGTH, AuthSession, RefreshToken
@@ -88,7 +90,10 @@ async def end_user_sessions(
     result = await db.execute(
         statement.values(revoked_at=utcnow(), revoked_reason=reason.value).execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    ended = _rowcount(result)
+    if ended:
+        record_auth_events(db, [AuthChange(EventKind.USER_SESSIONS, user_id)])
+    return ended
 
 
 class SessionService:
@@ -253,4 +258,7 @@ class SessionService:
             .values(revoked_at=utcnow(), revoked_reason=reason.value)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        if _rowcount(result) != 1:
+            return False
+        record_auth_events(self.db, [AuthChange(EventKind.SESSION, session_id)])
+        return True

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, update
 
 from app.api_keys.models import ApiKey
+from app.auth.events import AuthChange, EventKind, record_auth_events
 from app.users.models import User
 from tests.conftest import Account
 
@@ -48,8 +49,11 @@ class Keys:
             return row
 
     async def set_columns(self, key_id: uuid.UUID, **values: Any) -> None:
+        """Change the key's row directly, recording the auth event any code path that changes
+        keys records, so workers' caches learn of it."""
         async with self.app.state.database.sessionmaker() as session:
             await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(**values))
+            record_auth_events(session, [AuthChange(EventKind.API_KEY, key_id)])
             await session.commit()
 
 

@@ -268,8 +268,7 @@ async def test_conditional_update_leaves_a_fresher_value_alone(app, client, user
     stale.last_used_at = datetime.now(UTC) - timedelta(minutes=5)
     fresh = datetime.now(UTC) - timedelta(seconds=5)
     await keys.set_columns(issued.id, last_used_at=fresh)
-    async with app.state.database.sessionmaker() as session:
-        await authenticator._record_use(session, stale, datetime.now(UTC))
+    await authenticator._record_use(stale.key_hash, stale, datetime.now(UTC))
     assert (await keys.row(issued.id)).last_used_at == fresh
 
 

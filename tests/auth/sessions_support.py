@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,6 +57,15 @@ def assert_invalid_grant(response: httpx.Response) -> None:
 async def assert_access_refused(client: httpx.AsyncClient, access_token: str) -> None:
     response = await client.get("/users/me", headers=bearer(access_token))
     assert response.status_code == 401, response.text
+
+
+async def eventually_refused(client: httpx.AsyncClient, access_token: str, *, within: float = 5.0) -> None:
+    """Another worker learns of a revocation from the auth events it polls (every
+    AUTH_EVENTS_POLL_SECONDS); wait for that, within a generous bound."""
+    deadline = time.monotonic() + within
+    while (await client.get("/users/me", headers=bearer(access_token))).status_code != 401:
+        assert time.monotonic() < deadline, "the other worker still accepts the token"
+        await asyncio.sleep(0.05)
 
 
 async def assert_access_works(client: httpx.AsyncClient, access_token: str) -> None:

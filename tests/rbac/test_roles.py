@@ -55,16 +55,16 @@ def test_lesser_role_is_the_less_privileged_one(first, second, lesser):
     assert lesser_role(first, second) is lesser
 
 
-def test_role_checker_lets_an_allowed_role_through():
+async def test_role_checker_lets_an_allowed_role_through():
     caller = caller_with(Role.ADMIN)
 
-    assert RoleChecker([Role.ADMIN])(caller) is caller
+    assert await RoleChecker([Role.ADMIN])(caller) is caller
 
 
 @pytest.mark.parametrize("role", [Role.USER, Role.GUEST])
-def test_role_checker_refuses_other_roles(role):
+async def test_role_checker_refuses_other_roles(role):
     with pytest.raises(Forbidden):
-        RoleChecker([Role.ADMIN])(caller_with(role))
+        await RoleChecker([Role.ADMIN])(caller_with(role))
 
 
 def test_role_checker_for_permission_allows_exactly_the_roles_granted_it():
