@@ -90,14 +90,15 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         """Liveness: the process answers. Needs no credentials."""
         return {"status": "ok"}
 
+    # Routes are matched in this order: the most requested first.
+    app.include_router(users_router)
+    app.include_router(items_router)
+    app.include_router(sessions_router)
+    app.include_router(api_keys_router)
     app.include_router(auth_router)
     app.include_router(jwks_router)
-    app.include_router(users_router)
-    app.include_router(sessions_router)
     app.include_router(admin_users_router)
     app.include_router(admin_sessions_router)
-    app.include_router(items_router)
-    app.include_router(api_keys_router)
     app.include_router(admin_api_keys_router)
     return app
 

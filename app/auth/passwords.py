@@ -18,9 +18,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -46,6 +48,17 @@ def _refuse_on_event_loop() -> None:
     raise PasswordHashingOnEventLoop("password hashing must run in PasswordHasher's thread pool")
 
 
+HASHING_THREAD_NICENESS = 10
+
+
+def _yield_to_requests() -> None:
+    """Lower this hashing thread's CPU priority (Linux schedules threads one by one), so that
+    while logins keep every core busy the event loop still gets the CPU first, and the other
+    requests on the worker stay fast. With idle cores, hashing runs at full speed all the same."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_THREAD_NICENESS)
+
+
 class PasswordHasher:
     """Hash and verify passwords. Implements fastapi-users' PasswordHelperProtocol (the sync
     methods) and adds awaitable versions that run in a dedicated thread pool."""
@@ -58,7 +71,9 @@ class PasswordHasher:
             bcrypt_sha256__min_rounds=rounds,  # older, cheaper hashes are upgraded at next login
         )
         self.threads = threads or os.cpu_count() or 1
-        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="password")
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.threads, thread_name_prefix="password", initializer=_yield_to_requests
+        )
         self._dummy_hash: str | None = None
 
     # fastapi-users' PasswordHelperProtocol: synchronous, never on the event loop.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.auth.dependencies import CurrentCaller, CurrentUser, LoggedInUser
+from app.auth.dependencies import CurrentCaller, LoggedInUser
+from app.auth.state import UserSnapshot
 from app.users.schemas import UserRead, UserUpdate
 from app.users.service import UserServiceDep
 
@@ -12,8 +13,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserRead)
-async def read_me(user: CurrentUser) -> UserRead:
-    return UserRead.model_validate(user)
+async def read_me(caller: CurrentCaller) -> UserSnapshot:
+    return caller.user  # validated once, by the response model
 
 
 @router.patch("/me", response_model=UserRead)
