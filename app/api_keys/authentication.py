@@ -127,7 +127,7 @@ class ApiKeyAuthenticator:
             self.state.cache.api_keys[digest] = replace(api_key, last_used_at=now)
 
 
-def get_api_key_authenticator(request: Request) -> ApiKeyAuthenticator:
+async def get_api_key_authenticator(request: Request) -> ApiKeyAuthenticator:
     authenticator: ApiKeyAuthenticator = request.app.state.api_keys
     return authenticator
 

@@ -115,7 +115,9 @@ class ApiKeyService:
         return int(await self.session.scalar(statement) or 0)
 
 
-def get_api_key_service(request: Request, session: SessionDep, authenticator: ApiKeyAuthenticatorDep) -> ApiKeyService:
+async def get_api_key_service(
+    request: Request, session: SessionDep, authenticator: ApiKeyAuthenticatorDep
+) -> ApiKeyService:
     return ApiKeyService(
         session=session,
         hasher=authenticator.hasher,

@@ -2,10 +2,10 @@
 
 Every protected route depends on `get_caller` (directly, or through `RoleChecker`). A request
 proves who it is with a bearer access token or with an `X-API-Key` header, never both: a request
-carrying both is refused rather than resolved by a precedence rule nobody remembers. The user is
-read from the database on each request, and so is the state of the token's session or key, so a
-demotion, deactivation, logout or revocation applies to the very next request, whatever tokens
-or keys the user still holds.
+carrying both is refused rather than resolved by a precedence rule nobody remembers. The user,
+and the state of the token's session or of the key, are checked on each request through the
+worker's auth caches (`app.auth.state`), so a demotion, deactivation, logout or revocation
+applies whatever tokens or keys the user still holds.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class ItemService:
         await self.session.commit()
 
 
-def get_item_service(session: SessionDep) -> ItemService:
+async def get_item_service(session: SessionDep) -> ItemService:
     return ItemService(session=session)
 
 

@@ -132,7 +132,7 @@ def _state_of(row: LoginLockout | None) -> LockoutState:
     return LockoutState(failed_count=row.failed_count, locked_until=row.locked_until)
 
 
-def get_lockout_service(request: Request, session: SessionDep) -> LockoutService:
+async def get_lockout_service(request: Request, session: SessionDep) -> LockoutService:
     return LockoutService(session=session, settings=request.app.state.settings)
 
 

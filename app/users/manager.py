@@ -235,12 +235,12 @@ class _Candidate:
         self.email = email
 
 
-def get_passwords(request: Request) -> PasswordHasher:
+async def get_passwords(request: Request) -> PasswordHasher:
     passwords: PasswordHasher = request.app.state.passwords
     return passwords
 
 
-def get_notifier(request: Request) -> AccountNotifier:
+async def get_notifier(request: Request) -> AccountNotifier:
     notifier: AccountNotifier = request.app.state.notifier
     return notifier
 

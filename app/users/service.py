@@ -129,7 +129,7 @@ class UserService:
             raise LastAdminError()
 
 
-def get_user_service(session: SessionDep, manager: UserManagerDep) -> UserService:
+async def get_user_service(session: SessionDep, manager: UserManagerDep) -> UserService:
     return UserService(session=session, manager=manager)
 
 
