@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
+from cachetools import TTLCache
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy import or_, select, update
@@ -64,11 +65,18 @@ class ApiKeyAuthenticator:
         self.hasher = ApiKeyHasher(settings)
         self.authenticator = authenticator
         self.state = authenticator.state
+        # Keys this worker has already recognised, and their digests: a script calling again
+        # skips the checksum and the HMAC. Only well-formed keys get in, and it is bounded.
+        self._digests: TTLCache[str, str] = TTLCache(
+            maxsize=settings.auth_cache_size, ttl=settings.auth_cache_ttl_seconds
+        )
 
     async def authenticate(self, *, key: str) -> Caller:
-        if not is_well_formed(key):
-            raise ApiKeyMalformed()
-        digest = self.hasher.digest(key)
+        digest = self._digests.get(key)
+        if digest is None:
+            if not is_well_formed(key):
+                raise ApiKeyMalformed()
+            digest = self._digests[key] = self.hasher.digest(key)
         await self.state.ensure_fresh()
         api_key = await self.state.cache.api_key(digest, lambda: self._load(digest))
         if api_key is None:
