@@ -178,6 +178,8 @@ def gatehouse_environment(workdir: Path, *, admin_password: str) -> dict[str, st
         "LOGIN_RATE_LIMIT": "1000000/minute",
         "REGISTER_RATE_LIMIT": "1000000/minute",
         "RECOVERY_RATE_LIMIT": "1000000/minute",
+        # The highest lockout threshold the service accepts (LOGIN_MAX_FAILURES is at most 100).
+        "LOGIN_MAX_FAILURES": "100",
     }
 
 

@@ -6,6 +6,6 @@ from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout
 from app.sessions.models import AuthSession, RefreshToken
-from app.users.models import User
+from app.users.models import User, UserCount
 
-__all__ = ["ApiKey", "AuthEvent", "AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User"]
+__all__ = ["ApiKey", "AuthEvent", "AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User", "UserCount"]

@@ -1,7 +1,7 @@
 """Auth events: changes that workers' auth caches must forget.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23
 """
 
@@ -14,7 +14,7 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 from app.db.base import UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
