@@ -37,8 +37,11 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    # Connections per worker process (PostgreSQL; SQLite ignores these). A deployment opens up to
+    # instances x workers x (pool size + overflow) connections: keep that below max_connections.
     database_pool_size: int = Field(default=10, ge=1, le=500)
     database_max_overflow: int = Field(default=10, ge=0, le=500)
+    database_pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     redis_url: str | None = None
 
@@ -72,7 +75,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = "5/minute"
     register_rate_limit: str = "10/hour"
     recovery_rate_limit: str = "5/hour"  # forgot-password and request-verify-token
-    rate_limit_storage_uri: str = "memory://"
+    # Unset: Redis when REDIS_URL is set (shared by every worker and instance), else memory://.
+    rate_limit_storage_uri: str = ""
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
     # Worker processes per instance (uvicorn and gunicorn read the same variable).
     web_concurrency: int = Field(default=1, ge=1)
@@ -112,6 +116,7 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_storage_uri")
     @classmethod
     def _sync_storage_only(cls, value: str) -> str:
+        value = value.strip()
         if value.startswith("async+"):
             raise ValueError("use the plain scheme (redis://, memory://): the rate limiter drives the storage itself")
         return value
@@ -132,6 +137,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _rate_limits_follow_redis(self) -> Settings:
+        # REDIS_URL is the one setting a scaled-out deployment needs: the counters go where the
+        # rest of the shared state goes unless RATE_LIMIT_STORAGE_URI names another place.
+        if not self.rate_limit_storage_uri:
+            self.rate_limit_storage_uri = self.redis_url or "memory://"
+        return self
 
     @model_validator(mode="after")
     def _lockout_bounds(self) -> Settings:

@@ -23,6 +23,7 @@ from app.config import Settings, get_settings
 from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.errors import install_error_handlers
+from app.health.router import router as health_router
 from app.items.router import router as items_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
@@ -85,12 +86,8 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
             expose_headers=RATE_LIMIT_HEADERS,
         )
 
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        """Liveness: the process answers. Needs no credentials."""
-        return {"status": "ok"}
-
     # Routes are matched in this order: the most requested first.
+    app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(items_router)
     app.include_router(sessions_router)

@@ -199,3 +199,42 @@ def test_env_example_is_a_valid_development_configuration():
     settings = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
 
     assert settings.environment is Environment.DEVELOPMENT
+
+
+def test_rate_limits_count_in_memory_without_redis():
+    assert Settings(_env_file=None).rate_limit_storage_uri == "memory://"
+
+
+def test_rate_limits_count_in_redis_url_when_it_is_set(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+
+    assert Settings(_env_file=None).rate_limit_storage_uri == "redis://cache.internal:6379/2"
+
+
+def test_an_explicit_rate_limit_storage_wins_over_redis_url(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URI", "memory://")
+
+    assert Settings(_env_file=None).rate_limit_storage_uri == "memory://"
+
+
+def test_a_blank_rate_limit_storage_follows_redis_url(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URI", "  ")
+
+    assert Settings(_env_file=None).rate_limit_storage_uri == "redis://cache.internal:6379/2"
+
+
+def test_database_pool_settings_reach_the_engine(monkeypatch):
+    from app.db.engine import create_database
+
+    settings = Settings(
+        _env_file=None,
+        database_url="postgresql+asyncpg://gatehouse@127.0.0.1:5432/gatehouse",
+        database_pool_size=7,
+        database_max_overflow=3,
+        database_pool_timeout_seconds=4,
+    )
+    pool = create_database(settings).engine.pool
+
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 4)

@@ -35,6 +35,7 @@ def create_database(settings: Settings) -> Database:
     else:
         options["pool_size"] = settings.database_pool_size
         options["max_overflow"] = settings.database_max_overflow
+        options["pool_timeout"] = settings.database_pool_timeout_seconds
     engine = create_async_engine(url, **options)
     if settings.is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

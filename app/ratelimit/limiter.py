@@ -76,6 +76,15 @@ class RateLimits:
                 settings.web_concurrency,
             )
 
+    @property
+    def uses_server(self) -> bool:
+        """The counts live in a server (Redis), not in this process."""
+        return not self.storage_uri.startswith("memory://")
+
+    def storage_answers(self) -> bool:
+        """Whether the counters' storage answers now. Blocking: call it from a thread."""
+        return bool(self.limiter._storage.check())
+
     def limits(self, route_name: str | None) -> bool:
         return route_name in self._checks
 
