@@ -219,7 +219,7 @@ def _process_gone(pid: int) -> bool:
 
 @dataclass
 class RedisServer:
-    root: Path  # redis.pid, redis.log; the server writes nothing else
+    root: Path  # redis.pid, redis.log (the server writes nothing else); removed by stop()
     port: int
 
     @property
@@ -271,11 +271,17 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        """Stop the server. Stopping a stopped server does nothing."""
+        """Stop the server and remove its directory. Stopping a stopped server does nothing."""
         try:
             pid = int(self.pidfile.read_text().strip())
         except (FileNotFoundError, ValueError):
-            return
+            pid = None
+        if pid is not None:
+            self._terminate(pid)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @staticmethod
+    def _terminate(pid: int) -> None:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -284,9 +290,8 @@ class RedisServer:
         while not _process_gone(pid):
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
-                break
+                return
             time.sleep(0.05)
-        self.pidfile.unlink(missing_ok=True)
 
 
 # --- helpers for tests that need a database or a clean Redis of their own ---------------------
