@@ -79,7 +79,11 @@ def rows(results: Results) -> list[Row]:
         return measured(2)["rps"] / measured(1)["rps"], [measured(2), measured(1)]
 
     def note() -> str:
-        cores = _section(results, "scaleout")["cores"]
-        return f"{measured(2)['rps']:,.0f} vs {measured(1)['rps']:,.0f} req/s, PostgreSQL + Redis, {cores} cores"
+        # The servers' CPU use shows whether the second worker found a core to run on.
+        two, one, cores = measured(2), measured(1), _section(results, "scaleout")["cores"]
+        return (
+            f"{two['rps']:,.0f} vs {one['rps']:,.0f} req/s, server CPU {two['server_cpu_percent']:.0f}% vs "
+            f"{one['server_cpu_percent']:.0f}%, PostgreSQL + Redis, {cores} cores"
+        )
 
     return [_row("8", "JWT /users/me rps, 2 workers / 1 worker", ">= 1.6", ratio, note)]
