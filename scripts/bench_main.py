@@ -20,6 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import bench_scaleout
 import bench_targets
 import bench_wrk
 from bench_sections import SECTIONS, Durations, Run, log
@@ -81,7 +82,7 @@ def main(argv: list[str]) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    rows = bench_targets.rows(results)
+    rows = bench_targets.rows(results) + bench_scaleout.rows(results)
     duration_s = time.monotonic() - started
     document = {
         "started_at": started_at.isoformat(),

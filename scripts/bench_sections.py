@@ -329,11 +329,18 @@ def _count_users(database: Path) -> int:
         connection.close()
 
 
-# In run order. A section is a function of the Run that returns its raw figures; the scale-out
-# comparison (several workers on PostgreSQL and Redis against one) belongs here as one more.
+def scaleout(run: Run) -> dict[str, Any]:
+    """Target 8: 2 workers against 1 on PostgreSQL and Redis (scripts/bench_scaleout.py)."""
+    import bench_scaleout  # imports this module: loaded when the section runs
+
+    return bench_scaleout.scaleout(run)
+
+
+# In run order. A section is a function of the Run that returns its raw figures.
 SECTIONS: dict[str, Callable[[Run], dict[str, Any]]] = {
     "throughput": gatehouse_throughput,
     "reference": reference,
     "memory": memory,
     "million": database_size,
+    "scaleout": scaleout,
 }
