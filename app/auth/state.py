@@ -179,6 +179,7 @@ class AuthState:
         )
         self._reader = _EventReader()
         self._seen_epoch: bytes | None = None
+        self._epoch_read: asyncio.Task[bytes | None] | None = None
         self._sync_lock = asyncio.Lock()
         self._redis_failing = False
         self._task: asyncio.Task[None] | None = None
@@ -204,7 +205,8 @@ class AuthState:
         """With Redis: catch up on changes announced anywhere, before deciding on a request."""
         if self.redis is None:
             return
-        epoch = await self._read_epoch()
+        # Shielded: a client that hangs up must not cancel the read other requests are awaiting.
+        epoch = await asyncio.shield(self._next_epoch_read())
         if epoch is not None and epoch != self._seen_epoch:
             await self.sync()
             self._seen_epoch = epoch
@@ -250,6 +252,19 @@ class AuthState:
         while True:
             await asyncio.sleep(self.poll_seconds)
             await self.sync()
+
+    def _next_epoch_read(self) -> asyncio.Task[bytes | None]:
+        """A read of the epoch that is sent after this call. Requests that arrive before it is
+        sent share it: under load, one Redis round trip serves every request a worker accepted
+        in the same turn of the event loop, and each still sees every change announced before
+        it arrived."""
+        if self._epoch_read is None:
+            self._epoch_read = asyncio.create_task(self._send_epoch_read())
+        return self._epoch_read
+
+    async def _send_epoch_read(self) -> bytes | None:
+        self._epoch_read = None  # from here on, arrivals need a read sent after them
+        return await self._read_epoch()
 
     async def _read_epoch(self) -> bytes | None:
         if self.redis is None:
