@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,15 @@ from app.main import create_app
 from app.rbac.roles import Role
 from app.users.bootstrap import create_admin
 from app.users.models import User
+from tests.backends import (
+    DATABASE_VARIABLE,
+    REDIS_VARIABLE,
+    Databases,
+    PostgresServer,
+    RedisServer,
+    configured,
+    report_header,
+)
 from tests.support import CryptContextSpy
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -39,6 +48,48 @@ class CapturingNotifier:
         self.verify_tokens[user.email] = token
 
 
+def pytest_report_header() -> list[str]:
+    return report_header()
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[Databases]:
+    """Where test databases come from: SQLite files, or PostgreSQL with TEST_DATABASE_URL."""
+    url = configured(DATABASE_VARIABLE)
+    postgres = PostgresServer(url) if url else None
+    try:
+        yield Databases(postgres)
+    finally:
+        if postgres is not None:
+            postgres.close()
+
+
+@pytest.fixture(scope="session")
+def shared_redis() -> Iterator[RedisServer | None]:
+    """The Redis named by TEST_REDIS_URL, or None: the service then runs without Redis."""
+    url = configured(REDIS_VARIABLE)
+    server = RedisServer(url) if url else None
+    try:
+        yield server
+    finally:
+        if server is not None:
+            server.close()
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis(shared_redis: RedisServer | None) -> None:
+    """Every test starts with no rate-limit counts or auth signals left by another."""
+    if shared_redis is not None:
+        shared_redis.flush()
+
+
+@pytest.fixture
+def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, without any rows (see tests/backends.py)."""
+    with databases.fresh(tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Override in a test module (or with @pytest.mark.parametrize indirect) to change settings."""
@@ -46,9 +97,9 @@ def settings_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
+def settings(database_url: str, shared_redis: RedisServer | None, settings_overrides: dict[str, object]) -> Settings:
     values: dict[str, object] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        "database_url": database_url,
         "secret_key": TEST_SECRET,
         "password_bcrypt_rounds": 4,
         "password_hash_threads": 2,
@@ -57,6 +108,9 @@ def settings(tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
         "register_rate_limit": "10000/minute",
         "recovery_rate_limit": "10000/minute",
     }
+    if shared_redis is not None:
+        values["redis_url"] = shared_redis.url
+        values["rate_limit_storage_uri"] = shared_redis.url
     values.update(settings_overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -140,10 +140,10 @@ def test_development_generates_a_secret_once_and_keeps_it_private(data_dir):
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
 
 
-async def test_development_service_starts_and_logs_in_without_a_secret_key(data_dir, tmp_path):
+async def test_development_service_starts_and_logs_in_without_a_secret_key(data_dir, database_url):
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        database_url=database_url,
         password_bcrypt_rounds=4,
         first_admin_email="root@example.com",
         first_admin_password=DEFAULT_PASSWORD,

@@ -12,6 +12,7 @@ from app.api_keys.schemas import AdminApiKeyRead, ApiKeyPage
 from app.api_keys.service import ApiKeyServiceDep
 from app.rbac.dependencies import RoleChecker
 from app.rbac.roles import Permission
+from app.storable import MAX_INTEGER
 
 router = APIRouter(
     prefix="/admin/api-keys",
@@ -25,7 +26,7 @@ async def list_all_api_keys(
     api_keys: ApiKeyServiceDep,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this account's keys")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ApiKeyPage:
     found, total = await api_keys.list(user_id=user_id, limit=limit, offset=offset)
     return ApiKeyPage(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -11,8 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from app.api_keys.models import ApiKey
 from app.db.base import utcnow
 from app.rbac.roles import Role
+from app.storable import StorableText
 
-KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), StorableText]
 
 
 class ApiKeyCreate(BaseModel):
@@ -31,7 +32,13 @@ class ApiKeyCreate(BaseModel):
     @field_validator("expires_at")
     @classmethod
     def _in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= utcnow():
+        if value is None:
+            return None
+        try:
+            value.astimezone(UTC)  # how it is stored
+        except OverflowError as error:
+            raise ValueError("expires_at must be at most 9999-12-31T23:59:59Z") from error
+        if value <= utcnow():
             raise ValueError("expires_at must be in the future")
         return value
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from app.items.dependencies import ItemReader, ItemWriter, VisibleItem, WritableItem
 from app.items.schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 from app.items.service import ItemServiceDep
+from app.storable import MAX_INTEGER
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -25,7 +26,7 @@ async def list_items(
     items: ItemServiceDep,
     owner_id: Annotated[uuid.UUID | None, Query(description="Admins only; others always see their own")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ItemPage:
     found, total = await items.list(caller=caller, owner_id=owner_id, limit=limit, offset=offset)
     return ItemPage(items=[ItemRead.model_validate(i) for i in found], total=total, limit=limit, offset=offset)

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.storable import StorableText
+
 
 class ItemCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    title: Annotated[str, StorableText] = Field(min_length=1, max_length=200)
+    description: Annotated[str | None, StorableText] = Field(default=None, max_length=10_000)
 
 
 class ItemUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    title: Annotated[str | None, StorableText] = Field(default=None, min_length=1, max_length=200)
+    description: Annotated[str | None, StorableText] = Field(default=None, max_length=10_000)
 
 
 class ItemRead(BaseModel):

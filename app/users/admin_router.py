@@ -11,6 +11,7 @@ from app.db.base import utcnow
 from app.lockout.service import LockoutService, LockoutServiceDep
 from app.rbac.dependencies import AdminCaller, admin_only
 from app.rbac.roles import Role
+from app.storable import MAX_INTEGER, StorableText
 from app.users.dependencies import TargetUser
 from app.users.models import User
 from app.users.schemas import AdminUserCreate, AdminUserRead, AdminUserUpdate, UserPage
@@ -24,10 +25,10 @@ async def list_users(
     users: UserServiceDep,
     lockouts: LockoutServiceDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
     role: Role | None = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=320, description="Part of the email")] = None,
+    q: Annotated[str | None, Query(max_length=320, description="Part of the email"), StorableText] = None,
 ) -> UserPage:
     found, total = await users.list(limit=limit, offset=offset, role=role, is_active=is_active, email_contains=q)
     return UserPage(items=await _admin_views(found, lockouts), total=total, limit=limit, offset=offset)

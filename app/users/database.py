@@ -18,6 +18,10 @@ from app.users.models import User
 
 class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
     async def get_by_email(self, email: str) -> User | None:
+        if "\x00" in email:
+            # No stored email holds a NUL (emails are validated), and PostgreSQL cannot even
+            # compare text with one: a login typed with it simply finds no account.
+            return None
         # Emails are stored lower-cased; comparing the column itself (not lower(column)) lets
         # the unique index answer instead of a scan of every account.
         statement = select(User).where(User.email == email.strip().lower())

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.backends import Databases
 from tests.conftest import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +49,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("server")
+    with databases.fresh(workdir, name="gatehouse.db", empty=True) as database_url:
+        yield from _serve(workdir, database_url)
+
+
+def _serve(workdir: Path, database_url: str) -> Iterator[Server]:
     port = _free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gatehouse.db'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "PASSWORD_BCRYPT_ROUNDS": "4",
         "FIRST_ADMIN_EMAIL": ADMIN_EMAIL,

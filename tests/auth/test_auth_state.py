@@ -142,6 +142,7 @@ async def test_with_redis_another_worker_applies_a_demotion_on_the_next_request(
 
 async def test_without_redis_or_polling_another_worker_keeps_its_cached_answer(settings):
     """The control for the two tests above: their second worker learns only through Redis."""
+    settings = settings.model_copy(update={"redis_url": None})
     async with worker(settings) as (first_app, first), worker(settings) as (second_app, second):
         _stop_polling(second_app)
         headers = {"Authorization": f"Bearer {await _login_new_user(first_app, first)}"}

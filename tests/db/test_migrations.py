@@ -18,7 +18,7 @@ from app.db.models import Base
 
 @pytest.fixture
 async def database(settings) -> AsyncIterator[Database]:
-    database = create_database(settings)  # a fresh SQLite file: the app fixture is not used here
+    database = create_database(settings)  # a fresh, empty database: the app fixture is not used here
     yield database
     await database.dispose()
 

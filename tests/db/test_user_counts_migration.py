@@ -15,9 +15,17 @@ from app.db.migrate import alembic_config
 
 INSERT_USER = text(
     "INSERT INTO users (id, email, hashed_password, is_active, is_superuser, is_verified, role, created_at, "
-    "updated_at) VALUES (:id, :email, 'not-a-hash', :is_active, 0, 0, :role, '2020-01-01 00:00:00.000000', "
+    "updated_at) VALUES (:id, :email, 'not-a-hash', :is_active, FALSE, FALSE, :role, '2020-01-01 00:00:00.000000', "
     "'2020-01-01 00:00:00.000000')"
 )
+# Triggers, and on PostgreSQL the functions they run, that the schema holds.
+TRIGGERS = {
+    "sqlite": text("SELECT name FROM sqlite_master WHERE type = 'trigger'"),
+    "postgresql": text(
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+        "UNION ALL SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+    ),
+}
 USERS = [("user", True)] * 4 + [("user", False)] * 2 + [("admin", True)]
 
 
@@ -73,7 +81,7 @@ async def test_totals_follow_writes_after_the_upgrade(database):
 
     await insert_users(database, [("guest", True)])
     async with database.engine.begin() as connection:
-        await connection.execute(text("UPDATE users SET is_active = 1 WHERE is_active = 0"))
+        await connection.execute(text("UPDATE users SET is_active = TRUE WHERE NOT is_active"))
         await connection.execute(text("DELETE FROM users WHERE role = 'admin'"))
 
     assert await totals(database) == {("user", True): 6, ("guest", True): 1}
@@ -86,7 +94,7 @@ async def test_downgrade_removes_the_totals_and_their_triggers(database):
 
     async with database.engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        triggers = (await connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))).all()
+        triggers = (await connection.execute(TRIGGERS[connection.dialect.name])).all()
     assert "user_counts" not in tables
     assert triggers == []
     await insert_users(database, USERS)  # a trigger left behind would fail on the missing table

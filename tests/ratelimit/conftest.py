@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from tests.backends import Databases, RedisServer
 from tests.conftest import TEST_SECRET
 
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -52,7 +53,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
+def redis_url(tmp_path: Path, shared_redis: RedisServer | None) -> Iterator[str]:
+    """The Redis of the run (TEST_REDIS_URL, emptied before each test), or a throwaway server."""
+    if shared_redis is not None:
+        yield shared_redis.url
+        return
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip(NO_REDIS)
@@ -82,17 +87,22 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def gatehouse_servers(tmp_path: Path) -> Iterator[Callable[[int, dict[str, str]], list[str]]]:
+def gatehouse_servers(tmp_path: Path, databases: Databases) -> Iterator[Callable[[int, dict[str, str]], list[str]]]:
     """`gatehouse_servers(2, settings)`: start Gatehouse processes (`python -m app`), their URLs.
 
-    The processes start together and share one SQLite file, like the workers of one deployment.
-    They run in a temporary directory, so no `.env` of the developer's is read.
+    The processes start together and share one empty database (a SQLite file, or one on the run's
+    PostgreSQL), like the workers of one deployment, so they also migrate it together. They run in
+    a temporary directory, so no `.env` of the developer's is read.
     """
+    with databases.fresh(tmp_path, name="shared.db", empty=True) as database_url:
+        yield from _servers(tmp_path, database_url)
+
+
+def _servers(tmp_path: Path, database_url: str) -> Iterator[Callable[[int, dict[str, str]], list[str]]]:
     processes: list[subprocess.Popen[bytes]] = []
-    database = tmp_path / "shared.db"
     env = {
         "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "PASSWORD_BCRYPT_ROUNDS": "4",
     }

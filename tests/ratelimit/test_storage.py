@@ -38,16 +38,18 @@ def app_settings(settings: Settings, **changes: object) -> Settings:
 
 
 async def test_several_workers_with_memory_storage_get_a_warning(settings, caplog):
+    per_worker = app_settings(settings, web_concurrency=4, rate_limit_storage_uri="memory://")
     with caplog.at_level(logging.WARNING, logger="app"):
-        async with LifespanManager(create_app(app_settings(settings, web_concurrency=4))):
+        async with LifespanManager(create_app(per_worker)):
             pass
     assert PER_WORKER_WARNING in caplog.text
     assert "WEB_CONCURRENCY=4" in caplog.text
 
 
 async def test_one_worker_with_memory_storage_gets_no_warning(settings, caplog):
+    per_worker = app_settings(settings, web_concurrency=1, rate_limit_storage_uri="memory://")
     with caplog.at_level(logging.WARNING, logger="app"):
-        async with LifespanManager(create_app(app_settings(settings, web_concurrency=1))):
+        async with LifespanManager(create_app(per_worker)):
             pass
     assert PER_WORKER_WARNING not in caplog.text
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from fastapi_users_db_sqlalchemy.generics import GUID
+from sqlalchemy import bindparam, event, func, select, text
 
+from app.db.base import UTCDateTime
 from app.rbac.roles import Role
 from app.users.models import User
+from tests.backends import DATABASE_VARIABLE, configured
 from tests.conftest import DEFAULT_PASSWORD
 
 FILTERS: list[dict[str, str]] = [
@@ -47,33 +51,35 @@ async def assert_totals_match_the_rows(client, app, admin) -> None:
         assert await listed_total(client, admin, **params) == await counted_rows(app, **params), params
 
 
-async def insert_users_with_sql(app, rows: list[tuple[Role, bool]]) -> None:
-    """Write users with plain SQL, bypassing the ORM and fastapi-users."""
+INSERT_USER = text(
+    "INSERT INTO users (id, email, hashed_password, is_active, is_superuser, is_verified, role, "
+    "created_at, updated_at) VALUES (:id, :email, 'not-a-hash', :is_active, FALSE, FALSE, :role, "
+    ":created_at, :created_at)"
+).bindparams(bindparam("id", type_=GUID()), bindparam("created_at", type_=UTCDateTime()))
+
+
+async def insert_users_with_sql(app, rows: list[tuple[Role, bool]]) -> list[uuid.UUID]:
+    """Write users with plain SQL, bypassing the ORM and fastapi-users; their ids, in order."""
     values = [
         {
-            "id": str(uuid.uuid4()),
+            "id": uuid.uuid4(),
             "email": f"bulk-{uuid.uuid4().hex[:12]}@example.com",
             "role": role.value,
             "is_active": is_active,
-            "created_at": "2020-01-01 00:00:00.000000",
+            "created_at": datetime(2020, 1, 1, tzinfo=UTC),
         }
         for role, is_active in rows
     ]
     async with app.state.database.sessionmaker() as session:
-        await session.execute(
-            text(
-                "INSERT INTO users (id, email, hashed_password, is_active, is_superuser, is_verified, role, "
-                "created_at, updated_at) VALUES (:id, :email, 'not-a-hash', :is_active, 0, 0, :role, "
-                ":created_at, :created_at)"
-            ),
-            values,
-        )
+        await session.execute(INSERT_USER, values)
         await session.commit()
+    return [value["id"] for value in values]
 
 
-async def run_sql(app, statement: str) -> None:
+async def run_sql(app, statement: str, ids: list[uuid.UUID]) -> None:
+    """Run one statement over the users `ids` names (as `:ids`)."""
     async with app.state.database.sessionmaker() as session:
-        await session.execute(text(statement))
+        await session.execute(text(statement).bindparams(bindparam("ids", type_=GUID(), expanding=True)), {"ids": ids})
         await session.commit()
 
 
@@ -167,11 +173,11 @@ async def test_total_counts_a_bulk_insert_with_raw_sql(client, app, admin):
 
 
 async def test_total_follows_bulk_updates_and_deletes_with_raw_sql(client, app, admin):
-    await insert_users_with_sql(app, [(Role.USER, True)] * 30)
+    ids = await insert_users_with_sql(app, [(Role.USER, True)] * 30)
 
-    await run_sql(app, "UPDATE users SET role = 'guest' WHERE email LIKE 'bulk-%' AND rowid % 3 = 0")
-    await run_sql(app, "UPDATE users SET is_active = 0 WHERE email LIKE 'bulk-%' AND rowid % 2 = 0")
-    await run_sql(app, "DELETE FROM users WHERE email LIKE 'bulk-%' AND rowid % 5 = 0")
+    await run_sql(app, "UPDATE users SET role = 'guest' WHERE id IN :ids", ids[::3])
+    await run_sql(app, "UPDATE users SET is_active = FALSE WHERE id IN :ids", ids[::2])
+    await run_sql(app, "DELETE FROM users WHERE id IN :ids", ids[::5])
 
     assert await listed_total(client, admin) == 1 + 30 - 6
     await assert_totals_match_the_rows(client, app, admin)
@@ -335,6 +341,11 @@ def page_queries(app) -> list[tuple[str, Any]]:
         ({"is_active": "false"}, "ix_users_role_is_active"),
         ({"role": "guest", "is_active": "false"}, "ix_users_role_is_active"),
     ],
+)
+@pytest.mark.skipif(
+    configured(DATABASE_VARIABLE) is not None,
+    reason="SQLite's planner takes hints (likelihood()) and explains with EXPLAIN QUERY PLAN; PostgreSQL "
+    "plans from its own statistics and gets no hint. Unset TEST_DATABASE_URL to run it",
 )
 async def test_the_page_query_reads_through_the_cheaper_index(client, app, admin, page_queries, params, index):
     await insert_users_with_sql(app, [(Role.USER, True)] * 120 + [(Role.GUEST, False)] * 7 + [(Role.ADMIN, True)] * 2)
