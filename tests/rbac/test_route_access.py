@@ -69,6 +69,7 @@ PROTECTED_ROUTES = [
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("POST", "/auth/jwt/login"),
     ("POST", "/auth/jwt/refresh"),
     ("POST", "/auth/jwt/revoke"),
