@@ -13,7 +13,9 @@ from app.api_keys.admin_router import router as admin_api_keys_router
 from app.api_keys.authentication import ApiKeyAuthenticator
 from app.api_keys.router import router as api_keys_router
 from app.auth.authenticator import Authenticator
+from app.auth.dependencies import get_caller
 from app.auth.jwks import router as jwks_router
+from app.auth.openapi import with_api_key_scheme
 from app.auth.passwords import PasswordHasher
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
@@ -87,16 +89,21 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         )
 
     # Routes are matched in this order: the most requested first.
-    app.include_router(health_router)
-    app.include_router(users_router)
-    app.include_router(items_router)
-    app.include_router(sessions_router)
-    app.include_router(api_keys_router)
-    app.include_router(auth_router)
-    app.include_router(jwks_router)
-    app.include_router(admin_users_router)
-    app.include_router(admin_sessions_router)
-    app.include_router(admin_api_keys_router)
+    routers = (
+        health_router,
+        users_router,
+        items_router,
+        sessions_router,
+        api_keys_router,
+        auth_router,
+        jwks_router,
+        admin_users_router,
+        admin_sessions_router,
+        admin_api_keys_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    with_api_key_scheme(app, routers=routers, caller_dependency=get_caller)
     return app
 
 

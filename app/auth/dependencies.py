@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.api_keys.authentication import ApiKeyAuthenticator, ApiKeyHeaderValue
+from app.api_keys.authentication import API_KEY_HEADER, ApiKeyAuthenticator
 from app.api_keys.errors import AmbiguousCredentials, ApiKeyNotAllowed
 from app.auth.authenticator import Authenticator
 from app.auth.backend import TOKEN_URL
@@ -25,23 +25,42 @@ from app.db.session import SessionDep
 from app.errors import NotAuthenticated
 from app.users.models import User
 
-bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
-BearerToken = Annotated[str | None, Depends(bearer_scheme)]
+
+class CallerFromCredentials(OAuth2PasswordBearer):
+    """The caller of a request, from its bearer token or its `X-API-Key`, in one dependency.
+
+    It is the bearer security scheme itself (so /docs offers the password-flow login), and reads
+    the API key header directly instead of through a second security dependency: every
+    dependency costs a resolution step on every request, and this one runs on all of them. The
+    API key scheme is added to the OpenAPI document beside the bearer one by
+    `app.auth.openapi.with_api_key_scheme`.
+    """
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        headers = request.headers
+        token = _bearer_token(headers.get("authorization"))
+        api_key = headers.get(API_KEY_HEADER)
+        if token and api_key:
+            raise AmbiguousCredentials()
+        if api_key:
+            api_keys: ApiKeyAuthenticator = request.app.state.api_keys
+            return await api_keys.authenticate(key=api_key)
+        if not token:
+            raise NotAuthenticated(
+                "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
+            )
+        authenticator: Authenticator = request.app.state.authenticator
+        return await authenticator.by_access_token(token)
 
 
-async def get_caller(request: Request, token: BearerToken, api_key: ApiKeyHeaderValue) -> Caller:
-    if token and api_key:
-        raise AmbiguousCredentials()
-    if api_key:
-        api_keys: ApiKeyAuthenticator = request.app.state.api_keys
-        return await api_keys.authenticate(key=api_key)
-    if not token:
-        raise NotAuthenticated(
-            "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
-        )
-    authenticator: Authenticator = request.app.state.authenticator
-    return await authenticator.by_access_token(token)
+def _bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
+
+get_caller = CallerFromCredentials(tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer", auto_error=False)
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
