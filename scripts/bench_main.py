@@ -33,7 +33,10 @@ BUSY_PERCENT = 10
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/bench",
-        description="Measure Gatehouse (one worker, SQLite) against /health and fastapi-users' documented example.",
+        description=(
+            "Measure Gatehouse (one worker on SQLite; 2 workers vs 1 on PostgreSQL + Redis) against /health "
+            "and fastapi-users' documented example."
+        ),
     )
     parser.add_argument("--quick", action="store_true", help="short runs: a smoke test of the benchmark itself")
     parser.add_argument("--skip-million", action="store_true", help="skip the 1,000,000-user database (target 6)")
@@ -99,7 +102,8 @@ def main(argv: list[str]) -> int:
 
     print()
     mode = " (--quick: short runs, not comparable)" if arguments.quick else ""
-    print(f"Gatehouse benchmark{mode}: one worker, SQLite, {document['machine']['cores']} cores")
+    cores = document["machine"]["cores"]
+    print(f"Gatehouse benchmark{mode}: one worker on SQLite (row 8: PostgreSQL + Redis), {cores} cores")
     print(bench_targets.table(rows))
     if busy_before > BUSY_PERCENT:
         print(f"warning: other processes kept {busy_before:.0f}% of the CPUs busy just before the run")
