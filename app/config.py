@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from limits import parse_many
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
@@ -30,6 +32,17 @@ class Environment(StrEnum):
 
 class ConfigurationError(RuntimeError):
     """A setting makes the service unsafe or unable to start; the message says what to set."""
+
+
+# The databases Gatehouse runs on, with their async drivers: the embedded default and the
+# scale-out server. Its migrations (triggers) and upserts are written for exactly these.
+SUPPORTED_DATABASES = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+SUPPORTED_DATABASE_URLS = "sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user:password@host:5432/name"
+
+
+class UnsupportedDatabase(ConfigurationError):
+    def __init__(self, database: str) -> None:
+        super().__init__(f"Gatehouse does not run on {database}; set DATABASE_URL to {SUPPORTED_DATABASE_URLS}")
 
 
 class Settings(BaseSettings):
@@ -85,6 +98,17 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=10, ge=1, le=100)
     login_lockout_base_seconds: int = Field(default=60, ge=1)
     login_lockout_max_seconds: int = Field(default=3600, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as error:
+            raise ValueError(f"{value!r} is not a database URL; write it like {SUPPORTED_DATABASE_URLS}") from error
+        if SUPPORTED_DATABASES.get(url.get_backend_name()) != url.get_driver_name():
+            raise ValueError(f"{url.drivername!r} is not supported; write it like {SUPPORTED_DATABASE_URLS}")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

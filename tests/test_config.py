@@ -238,3 +238,24 @@ def test_database_pool_settings_reach_the_engine(monkeypatch):
     pool = create_database(settings).engine.pool
 
     assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 4)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql+aiomysql://gatehouse@127.0.0.1/gatehouse",
+        "postgresql://gatehouse@127.0.0.1/gatehouse",  # the synchronous driver
+        "sqlite:///./data/gatehouse.db",
+        "not a url",
+    ],
+)
+def test_unsupported_database_urls_are_refused_with_the_supported_forms(url):
+    with pytest.raises(ValueError, match=r"sqlite\+aiosqlite:///.* or postgresql\+asyncpg://"):
+        Settings(_env_file=None, database_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///./data/gatehouse.db", "postgresql+asyncpg://gatehouse:pw@db.internal:5432/gatehouse"]
+)
+def test_supported_database_urls_are_accepted(url):
+    assert Settings(_env_file=None, database_url=url).database_url == url

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.secrets import derive_secret
-from app.config import Settings
+from app.config import Settings, UnsupportedDatabase
 from app.db.base import utcnow
 from app.db.session import SessionDep
 from app.lockout.models import LoginLockout
@@ -123,7 +123,7 @@ class LockoutService:
             return postgresql.insert(LoginLockout)
         if dialect == "sqlite":
             return sqlite.insert(LoginLockout)
-        raise NotImplementedError(f"login lockouts need an upsert for the {dialect} dialect")
+        raise UnsupportedDatabase(dialect)
 
 
 def _state_of(row: LoginLockout | None) -> LockoutState:

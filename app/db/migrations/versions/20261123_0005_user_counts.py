@@ -26,6 +26,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.config import UnsupportedDatabase
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -122,7 +124,7 @@ def upgrade() -> None:
         for definition in SQLITE_TRIGGERS.values():
             op.execute(definition)
     else:
-        raise NotImplementedError(f"user totals need triggers for the {dialect} dialect")
+        raise UnsupportedDatabase(dialect)
     # Counted after the triggers exist, in one write transaction, so a write that lands between
     # the two (SQLite may run the DDL above outside any transaction) is counted once, here.
     op.execute("DELETE FROM user_counts")
