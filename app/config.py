@@ -110,18 +110,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{url.drivername!r} is not supported; write it like {SUPPORTED_DATABASE_URLS}")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "jwt_retired_public_key_files", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("login_rate_limit", "register_rate_limit", "recovery_rate_limit")
@@ -143,13 +136,6 @@ class Settings(BaseSettings):
         value = value.strip()
         if value.startswith("async+"):
             raise ValueError("use the plain scheme (redis://, memory://): the rate limiter drives the storage itself")
-        return value
-
-    @field_validator("jwt_retired_public_key_files", mode="before")
-    @classmethod
-    def _split_paths(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [path.strip() for path in value.split(",") if path.strip()]
         return value
 
     @field_validator("jwt_algorithm", mode="before")

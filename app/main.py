@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,8 +35,6 @@ from app.users.admin_router import router as admin_users_router
 from app.users.bootstrap import ensure_first_admin
 from app.users.notifications import AccountNotifier, LoggingNotifier
 from app.users.router import router as users_router
-
-logger = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | None = None) -> FastAPI:

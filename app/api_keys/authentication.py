@@ -47,7 +47,6 @@ api_key_scheme = APIKeyHeader(
     description="An API key from POST /api-keys. Do not send it together with a bearer token.",
     auto_error=False,
 )
-ApiKeyHeaderValue = Annotated[str | None, Depends(api_key_scheme)]
 
 
 @dataclass(frozen=True, slots=True)

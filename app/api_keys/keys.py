@@ -16,14 +16,13 @@ a short display prefix, so a database dump alone yields nothing that authenticat
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
 import string
 import zlib
 
-from app.auth.secrets import derive_secret
+from app.auth.secrets import KeyedHasher
 from app.config import Settings
 
 PREFIX = "gatehouse_"
@@ -65,11 +64,8 @@ def display_prefix(key: str) -> str:
     return key[:DISPLAY_LENGTH]
 
 
-class ApiKeyHasher:
+class ApiKeyHasher(KeyedHasher):
     """HMAC-SHA256 under a secret derived from SECRET_KEY for API keys alone."""
 
     def __init__(self, settings: Settings) -> None:
-        self._secret = derive_secret(settings, "api-key").encode()
-
-    def digest(self, key: str) -> str:
-        return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
+        super().__init__(settings, "api-key")

@@ -18,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
 
@@ -46,7 +47,8 @@ async def migrate(database: Database) -> None:
         lock_path = Path(f"{engine.url.database}.migrate.lock") if engine.url.database else None
         handle = await asyncio.to_thread(_acquire_file_lock, lock_path)
         try:
-            await _upgrade(database)
+            async with engine.connect() as connection:
+                await _upgrade(connection)
         finally:
             if handle is not None:
                 handle.close()
@@ -54,17 +56,15 @@ async def migrate(database: Database) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         try:
-            await connection.run_sync(_upgrade_on)
-            await connection.commit()
+            await _upgrade(connection)
         finally:
             await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
             await connection.commit()
 
 
-async def _upgrade(database: Database) -> None:
-    async with database.engine.connect() as connection:
-        await connection.run_sync(_upgrade_on)
-        await connection.commit()
+async def _upgrade(connection: AsyncConnection) -> None:
+    await connection.run_sync(_upgrade_on)
+    await connection.commit()
 
 
 def _upgrade_on(connection: Connection) -> None:

@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.secrets import derive_secret
+from app.auth.secrets import KeyedHasher
 from app.config import Settings, UnsupportedDatabase
 from app.db.base import utcnow
 from app.db.session import SessionDep
@@ -71,10 +69,10 @@ class LockoutService:
     def __init__(self, *, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.settings = settings
-        self._key = derive_secret(settings, "login-lockout").encode()
+        self._hasher = KeyedHasher(settings, "login-lockout")
 
     def key_for(self, email: str) -> str:
-        return hmac.new(self._key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+        return self._hasher.digest(normalise_email(email))
 
     async def state(self, *, email: str) -> LockoutState:
         row = await self.session.get(LoginLockout, self.key_for(email), populate_existing=True)

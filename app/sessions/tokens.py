@@ -9,12 +9,10 @@ that can be exchanged.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 
-from app.auth.secrets import derive_secret
+from app.auth.secrets import KeyedHasher
 from app.config import Settings
 
 PREFIX = "gatehouse_rt_"
@@ -30,9 +28,6 @@ def is_well_formed(token: str) -> bool:
     return TOKEN_PATTERN.fullmatch(token) is not None
 
 
-class RefreshTokenHasher:
+class RefreshTokenHasher(KeyedHasher):
     def __init__(self, settings: Settings) -> None:
-        self._secret = derive_secret(settings, "refresh-token").encode()
-
-    def digest(self, token: str) -> str:
-        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
+        super().__init__(settings, "refresh-token")

@@ -25,6 +25,10 @@ class AdminNotCreated(Exception):
     """The admin could not be created; the message says why."""
 
 
+class AdminEmailTaken(AdminNotCreated):
+    """An account with the admin's email exists (perhaps created a moment ago by another worker)."""
+
+
 async def create_admin(
     *, database: Database, settings: Settings, passwords: PasswordHasher, email: str, password: str
 ) -> User:
@@ -38,7 +42,7 @@ async def create_admin(
         except exceptions.InvalidPasswordException as error:
             raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
         except exceptions.UserAlreadyExists as error:
-            raise AdminNotCreated(f"an account with the email {email} already exists") from error
+            raise AdminEmailTaken(f"an account with the email {email} already exists") from error
         except ValidationError as error:  # not an email, or a password no policy would read
             # Name the fields without their values: pydantic's message quotes the input, password
             # included, and this message ends up in the start-up log.
@@ -71,8 +75,8 @@ async def ensure_first_admin(*, database: Database, settings: Settings, password
             email=settings.first_admin_email,
             password=settings.first_admin_password.get_secret_value(),
         )
+    except AdminEmailTaken:  # another worker created it a moment ago
+        return
     except AdminNotCreated as error:
-        if "already exists" in str(error):  # another worker created it a moment ago
-            return
         raise ConfigurationError(f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: {error}") from error
     logger.info("first admin created id=%s", user.id)

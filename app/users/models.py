@@ -33,10 +33,6 @@ class User(SQLAlchemyBaseUserTableUUID, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
 
 class UserCount(Base):
     """How many users have each (role, is_active): the admin list's `total` without counting rows.
