@@ -21,7 +21,7 @@ from app.auth.state import AuthCache, SessionState
 from app.config import Settings
 from app.main import create_app
 from app.rbac.roles import Role
-from tests.ratelimit.conftest import redis_url  # noqa: F401  (fixture)
+from tests.ratelimit.conftest import redis_server_url, redis_url  # noqa: F401  (fixtures)
 
 POLL_PATIENCE_SECONDS = 5.0
 
