@@ -1,4 +1,8 @@
-"""The Gatehouse application: `uvicorn app.main:app`."""
+"""The Gatehouse application: `uvicorn app.main:app`.
+
+`create_app` builds the shared services once per process (`app.container.Services`), wires the
+domains' loaders into the auth state, and includes every domain's router.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +13,65 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api_keys.admin_router import router as admin_api_keys_router
-from app.api_keys.authentication import ApiKeyAuthenticator
+from app.api_keys.loaders import api_key_loader, api_key_use_recorder
 from app.api_keys.router import router as api_keys_router
-from app.auth.authenticator import Authenticator
-from app.auth.dependencies import get_caller
 from app.auth.jwks import router as jwks_router
-from app.auth.openapi import with_api_key_scheme
-from app.auth.passwords import PasswordHasher
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
-from app.auth.state import AnnounceAuthChanges, AuthState
-from app.auth.tokens import AccessTokenCodec
+from app.authstate.authenticator import Authenticator
+from app.authstate.state import AuthState, Loaders
 from app.config import Settings, get_settings
+from app.container import Services
+from app.core.access_tokens import AccessTokenCodec
+from app.core.notifications import AccountNotifier, LoggingNotifier
+from app.core.passwords import PasswordHasher
+from app.core.secrets import KeyRing, SecretPurpose
 from app.db.engine import create_database
 from app.db.migrate import migrate
-from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.http.caller import get_caller
+from app.http.errors import install_error_handlers
+from app.http.middleware import AnnounceAuthChanges
+from app.http.openapi import with_api_key_scheme
 from app.items.router import router as items_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
+from app.sessions.loaders import session_loader
 from app.sessions.pruning import SessionPruner
-from app.sessions.router import admin_router as admin_sessions_router
 from app.sessions.router import router as sessions_router
 from app.users.admin_router import router as admin_users_router
 from app.users.bootstrap import ensure_first_admin
-from app.users.notifications import AccountNotifier, LoggingNotifier
+from app.users.loaders import user_loader
 from app.users.router import router as users_router
+
+
+def build_services(settings: Settings, *, notifier: AccountNotifier) -> Services:
+    """Every shared service, built once: keys are derived here, never per request."""
+    database = create_database(settings)
+    keys = KeyRing.from_settings(settings)
+    access_tokens = AccessTokenCodec(settings)
+    auth = AuthState(
+        settings=settings,
+        database=database,
+        loaders=Loaders(user=user_loader(database), session=session_loader(database), api_key=api_key_loader(database)),
+    )
+    return Services(
+        settings=settings,
+        database=database,
+        keys=keys,
+        passwords=PasswordHasher(rounds=settings.password_bcrypt_rounds, threads=settings.password_hash_threads),
+        access_tokens=access_tokens,
+        auth=auth,
+        authenticator=Authenticator(
+            settings=settings,
+            state=auth,
+            codec=access_tokens,
+            api_key_hasher=keys.hasher(SecretPurpose.API_KEY),
+            record_api_key_use=api_key_use_recorder(database),
+        ),
+        rate_limits=RateLimits(settings, routes=auth_rate_limits(settings)),
+        notifier=notifier,
+    )
 
 
 def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | None = None) -> FastAPI:
@@ -42,28 +79,19 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.rate_limits = RateLimits(settings, routes=auth_rate_limits(settings))
-        database = create_database(settings)
-        passwords = PasswordHasher(rounds=settings.password_bcrypt_rounds, threads=settings.password_hash_threads)
-        app.state.settings = settings
-        app.state.database = database
-        app.state.passwords = passwords
-        app.state.token_codec = codec = AccessTokenCodec(settings)
-        app.state.auth_state = auth_state = AuthState(settings=settings, database=database)
-        app.state.authenticator = authenticator = Authenticator(codec=codec, state=auth_state)
-        app.state.api_keys = ApiKeyAuthenticator(settings=settings, authenticator=authenticator)
-        app.state.notifier = notifier or LoggingNotifier()
+        services = build_services(settings, notifier=notifier or LoggingNotifier())
+        app.state.services = services
         try:
-            await migrate(database)
-            await auth_state.start()
-            await passwords.warm_up()
-            await ensure_first_admin(database=database, settings=settings, passwords=passwords)
-            async with SessionPruner(database):
+            await migrate(services.database)
+            await services.auth.start()
+            await services.passwords.warm_up()
+            await ensure_first_admin(database=services.database, settings=settings, passwords=services.passwords)
+            async with SessionPruner(services.database):
                 yield
         finally:
-            await auth_state.stop()
-            passwords.close()
-            await database.dispose()
+            await services.auth.stop()
+            services.passwords.close()
+            await services.database.dispose()
 
     app = FastAPI(
         title="Gatehouse",
@@ -95,7 +123,6 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         auth_router,
         jwks_router,
         admin_users_router,
-        admin_sessions_router,
         admin_api_keys_router,
     )
     for router in routers:

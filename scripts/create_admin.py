@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from app.auth.passwords import PasswordHasher
 from app.config import get_settings
+from app.core.passwords import PasswordHasher
+from app.core.roles import Role
 from app.db.engine import create_database
 from app.db.migrate import migrate
-from app.rbac.roles import Role
 from app.users.bootstrap import AdminNotCreated, create_admin
 from app.users.models import User
 
@@ -44,15 +44,13 @@ async def main(email: str, promote: bool) -> int:
                 if user is None:
                     print(f"error: no account with the email {email}", file=sys.stderr)
                     return 1
-                user.role, user.is_superuser, user.is_active = Role.ADMIN, True, True
+                user.role, user.is_active = Role.ADMIN, True
                 await session.commit()
                 print(f"promoted {user.email} (id {user.id}) to admin")
                 return 0
         password = os.environ.get(PASSWORD_VARIABLE) or _ask_password()
         try:
-            user = await create_admin(
-                database=database, settings=settings, passwords=passwords, email=email, password=password
-            )
+            user = await create_admin(database=database, passwords=passwords, email=email, password=password)
         except AdminNotCreated as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.bootstrap import create_admin
 from app.users.models import User
 from tests.backends import (
@@ -177,20 +177,15 @@ class Accounts:
         login: bool = True,
     ) -> Account:
         email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
-        state = self.app.state
+        services = self.app.state.services
         user = await create_admin(
-            database=state.database,
-            settings=state.settings,
-            passwords=state.passwords,
-            email=email,
-            password=password,
+            database=services.database, passwords=services.passwords, email=email, password=password
         )
         if role is not Role.ADMIN:
-            async with state.database.sessionmaker() as session:
+            async with services.database.sessionmaker() as session:
                 row = await session.get(User, user.id)
                 assert row is not None
                 row.role = role
-                row.is_superuser = False
                 await session.commit()
         account = Account(id=user.id, email=email, password=password, role=role)
         if login:
@@ -200,7 +195,7 @@ class Accounts:
     async def update(self, account: Account, **values: object) -> None:
         """Change columns of the account's row directly (role, is_active, ...), as another
         process or an admin would, without touching the tokens the account holds."""
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             row = await session.get(User, account.id)
             assert row is not None
             for name, value in values.items():
@@ -240,7 +235,7 @@ async def guest(accounts: Accounts) -> Account:
 async def hash_spy(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> CryptContextSpy:
     """Records every hash and verification the service's PasswordHasher makes from now on, with
     the thread it ran on; `loop_thread_id` is the thread that runs the event loop."""
-    passwords = app.state.passwords
+    passwords = app.state.services.passwords
     spy = CryptContextSpy(passwords.context)
     monkeypatch.setattr(passwords, "context", spy)
     spy.loop_thread_id = threading.get_ident()

@@ -11,19 +11,18 @@ from typing import Any
 
 import jwt
 
-from app.api_keys.keys import ApiKeyHasher, display_prefix, generate_key
+from app.core.api_key_format import display_prefix, generate_key
 from app.api_keys.models import ApiKey
-from app.auth.secrets import derive_secret
+from app.core.secrets import SecretPurpose, derive_secret
 from app.config import Settings
 from app.items.models import Item
-from app.rbac.roles import Role
+from app.core.roles import Role
 
-ACCESS_TOKEN_PURPOSE = "access-token"
 OTHER_KEY = "not-the-server-key-" + "z" * 64
 
 
 def access_token_key(settings: Settings) -> str:
-    return derive_secret(settings, ACCESS_TOKEN_PURPOSE)
+    return derive_secret(settings.signing_secret(), SecretPurpose.ACCESS_TOKEN)
 
 
 def access_claims(settings: Settings, user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
@@ -132,7 +131,7 @@ class CryptContextSpy:
 
 async def insert_item(app: Any, *, owner_id: uuid.UUID, title: str = "an item", description: str | None = None) -> Item:
     """An item written straight to the database (for owners whose role may not create one)."""
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         item = Item(owner_id=owner_id, title=title, description=description)
         session.add(item)
         await session.commit()
@@ -142,12 +141,12 @@ async def insert_item(app: Any, *, owner_id: uuid.UUID, title: str = "an item", 
 async def insert_api_key(app: Any, *, owner_id: uuid.UUID, role: Role = Role.GUEST) -> ApiKey:
     """An API key row written straight to the database (for owners whose role may not create one)."""
     key = generate_key()
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         row = ApiKey(
             user_id=owner_id,
             name="a key",
             prefix=display_prefix(key),
-            key_hash=ApiKeyHasher(app.state.settings).digest(key),
+            key_hash=app.state.services.keys.hasher(SecretPurpose.API_KEY).digest(key),
             role=role,
         )
         session.add(row)

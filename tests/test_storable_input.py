@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.storable import MAX_INTEGER
+from app.core.storable import MAX_INTEGER
 
 NUL_TEXT = "before\x00after"
 

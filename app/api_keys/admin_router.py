@@ -5,32 +5,29 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.api_keys.dependencies import ApiKeyManager, ManagedApiKey
+from app.api_keys.dependencies import ApiKeyManager, ApiKeyServiceDep, ManagedApiKey
 from app.api_keys.schemas import AdminApiKeyRead, ApiKeyPage
-from app.api_keys.service import ApiKeyServiceDep
-from app.rbac.dependencies import RoleChecker
-from app.rbac.roles import Permission
-from app.storable import MAX_INTEGER
+from app.core.roles import Permission
+from app.http.pagination import PageParams
+from app.http.rbac import require
 
-router = APIRouter(
-    prefix="/admin/api-keys",
-    tags=["admin"],
-    dependencies=[Depends(RoleChecker.for_permission(Permission.API_KEYS_MANAGE))],
-)
+router = APIRouter(prefix="/admin/api-keys", tags=["admin"], dependencies=[require(Permission.API_KEYS_MANAGE)])
 
 
 @router.get("", response_model=ApiKeyPage)
 async def list_all_api_keys(
     api_keys: ApiKeyServiceDep,
+    page: PageParams,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this account's keys")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ApiKeyPage:
-    found, total = await api_keys.list(user_id=user_id, limit=limit, offset=offset)
+    found, total = await api_keys.list(user_id=user_id, limit=page.limit, offset=page.offset)
     return ApiKeyPage(
-        items=[AdminApiKeyRead.model_validate(key) for key in found], total=total, limit=limit, offset=offset
+        items=[AdminApiKeyRead.model_validate(key) for key in found],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 

@@ -1,4 +1,4 @@
-"""Who may touch API keys, and the loaders that fetch the key a path names."""
+"""Who may touch API keys, the injected service, and the loaders that fetch the key a path names."""
 
 from __future__ import annotations
 
@@ -9,16 +9,29 @@ from fastapi import Depends
 
 from app.api_keys.errors import ApiKeyNotFound
 from app.api_keys.models import ApiKey
-from app.api_keys.service import ApiKeyServiceDep
-from app.auth.caller import Caller
-from app.auth.dependencies import CurrentCaller
-from app.rbac.dependencies import RoleChecker
-from app.rbac.roles import Permission
+from app.api_keys.service import ApiKeyService
+from app.core.identity import Caller
+from app.core.roles import Permission
+from app.core.secrets import SecretPurpose
+from app.http.caller import CurrentCaller
+from app.http.rbac import require
+from app.http.services import DbSession, ServicesDep
 
 # Creating keys needs API_KEYS_WRITE (users and admins). Listing and revoking one's own keys needs
 # only a login: someone demoted to guest must still be able to see and retire their old keys.
-ApiKeyCreator = Annotated[Caller, Depends(RoleChecker.for_permission(Permission.API_KEYS_WRITE))]
-ApiKeyManager = Annotated[Caller, Depends(RoleChecker.for_permission(Permission.API_KEYS_MANAGE))]
+ApiKeyCreator = Annotated[Caller, require(Permission.API_KEYS_WRITE)]
+ApiKeyManager = Annotated[Caller, require(Permission.API_KEYS_MANAGE)]
+
+
+async def get_api_key_service(db: DbSession, services: ServicesDep) -> ApiKeyService:
+    return ApiKeyService(
+        db=db,
+        hasher=services.keys.hasher(SecretPurpose.API_KEY),
+        max_active_per_user=services.settings.api_key_max_active_per_user,
+    )
+
+
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 
 
 async def owned_api_key(api_key_id: uuid.UUID, caller: CurrentCaller, api_keys: ApiKeyServiceDep) -> ApiKey:

@@ -1,49 +1,8 @@
-"""Errors of the API key domain.
-
-Every refused key is a 401 (with the Bearer challenge) and a code that says why, so a script's
-operator can tell a typo from a revoked or expired key. The codes reveal nothing to a guesser:
-only the holder of a real key can see anything but `API_KEY_MALFORMED` or `API_KEY_UNKNOWN`.
-"""
+"""Errors of the API key domain (the refusals of a presented key are in `app.authstate.errors`)."""
 
 from __future__ import annotations
 
-from app.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
-
-
-class ApiKeyMalformed(NotAuthenticated):
-    code = "API_KEY_MALFORMED"
-    message = "The X-API-Key header is not a Gatehouse API key: wrong prefix, length or checksum (mistyped?)."
-
-
-class ApiKeyUnknown(NotAuthenticated):
-    code = "API_KEY_UNKNOWN"
-    message = "No such API key."
-
-
-class ApiKeyRevoked(NotAuthenticated):
-    code = "API_KEY_REVOKED"
-    message = "This API key has been revoked."
-
-
-class ApiKeyExpired(NotAuthenticated):
-    code = "API_KEY_EXPIRED"
-    message = "This API key has expired."
-
-
-class ApiKeyOwnerInactive(NotAuthenticated):
-    code = "API_KEY_OWNER_INACTIVE"
-    message = "The account that owns this API key is deactivated."
-
-
-class AmbiguousCredentials(DomainError):
-    status_code = 400
-    code = "AMBIGUOUS_CREDENTIALS"
-    message = "Send either 'Authorization: Bearer <token>' or 'X-API-Key: <key>', not both."
-
-
-class ApiKeyNotAllowed(Forbidden):
-    code = "API_KEY_NOT_ALLOWED"
-    message = "API keys cannot do this; log in with your password and use the access token."
+from app.core.errors import Conflict, Forbidden, NotFound
 
 
 class ApiKeyNotFound(NotFound):

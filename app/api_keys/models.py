@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.roles import Role
 from app.db.base import Base, UTCDateTime, utcnow
-from app.rbac.roles import Role
+from app.db.fastapi_users_db import GUID
 
 
 class ApiKey(Base):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api_keys.dependencies import ApiKeyCreator, OwnedApiKey
+from app.api_keys.dependencies import ApiKeyCreator, ApiKeyServiceDep, OwnedApiKey
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.api_keys.service import ApiKeyServiceDep
-from app.auth.dependencies import CurrentCaller
+from app.http.caller import CurrentCaller
+from app.http.responses import no_store
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -18,8 +18,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """Create a key for yourself. The answer holds the key itself: this is the only time it is shown."""
     issued = await api_keys.create(caller=caller, data=data)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+    no_store(response)
     return ApiKeyCreated.of(issued.api_key, secret=issued.secret)
 
 

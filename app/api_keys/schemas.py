@@ -9,9 +9,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.api_keys.models import ApiKey
+from app.core.pagination import Page
+from app.core.roles import Role
+from app.core.storable import StorableText
 from app.db.base import utcnow
-from app.rbac.roles import Role
-from app.storable import StorableText
 
 KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), StorableText]
 
@@ -60,11 +61,8 @@ class AdminApiKeyRead(ApiKeyRead):
     user_id: uuid.UUID
 
 
-class ApiKeyPage(BaseModel):
-    items: list[AdminApiKeyRead]
-    total: int
-    limit: int
-    offset: int
+class ApiKeyPage(Page[AdminApiKeyRead]):
+    pass
 
 
 class ApiKeyCreated(BaseModel):

@@ -11,22 +11,19 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api_keys.authentication import ApiKeyAuthenticatorDep
 from app.api_keys.errors import ApiKeyLimitReached, ApiKeyRoleNotAllowed
-from app.api_keys.keys import ApiKeyHasher, display_prefix, generate_key
 from app.api_keys.models import ApiKey
 from app.api_keys.schemas import ApiKeyCreate
-from app.auth.caller import Caller
-from app.auth.events import AuthChange, EventKind, record_auth_events
+from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
+from app.core.api_key_format import display_prefix, generate_key
+from app.core.identity import Caller
+from app.core.roles import lesser_role
+from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
-from app.db.session import SessionDep
-from app.rbac.roles import lesser_role
 from app.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -39,9 +36,9 @@ class IssuedApiKey:
 
 
 class ApiKeyService:
-    def __init__(self, *, session: AsyncSession, hasher: ApiKeyHasher, max_active_per_user: int) -> None:
-        self.session = session
-        self.hasher = hasher
+    def __init__(self, *, db: AsyncSession, hasher: KeyedHasher, max_active_per_user: int) -> None:
+        self.db = db
+        self.hasher = hasher  # SecretPurpose.API_KEY
         self.max_active_per_user = max_active_per_user
 
     async def create(self, *, caller: Caller, data: ApiKeyCreate) -> IssuedApiKey:
@@ -60,24 +57,24 @@ class ApiKeyService:
             expires_at=data.expires_at,
         )
         users = User.__table__
-        await self.session.execute(select(users.c.id).where(users.c.id == caller.id).with_for_update())
-        self.session.add(api_key)
-        await self.session.flush()
+        await self.db.execute(select(users.c.id).where(users.c.id == caller.id).with_for_update())
+        self.db.add(api_key)
+        await self.db.flush()
         if await self._count_active(user_id=caller.id) > self.max_active_per_user:
-            await self.session.rollback()
+            await self.db.rollback()
             raise ApiKeyLimitReached(
                 f"An account may hold at most {self.max_active_per_user} active API keys; revoke one first."
             )
-        await self.session.commit()
+        await self.db.commit()
         logger.info("api key created id=%s user=%s role=%s", api_key.id, caller.id, role.value)
         return IssuedApiKey(api_key=api_key, secret=secret)
 
     async def get(self, *, api_key_id: uuid.UUID) -> ApiKey | None:
-        return await self.session.get(ApiKey, api_key_id)
+        return await self.db.get(ApiKey, api_key_id)
 
     async def list_for_owner(self, *, user_id: uuid.UUID) -> Sequence[ApiKey]:
         statement = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc(), ApiKey.id)
-        return (await self.session.scalars(statement)).all()
+        return (await self.db.scalars(statement)).all()
 
     async def list(self, *, user_id: uuid.UUID | None, limit: int, offset: int) -> tuple[Sequence[ApiKey], int]:
         conditions = [] if user_id is None else [ApiKey.user_id == user_id]
@@ -85,19 +82,19 @@ class ApiKeyService:
             select(ApiKey).where(*conditions).order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
         )
         total = select(func.count()).select_from(ApiKey).where(*conditions)
-        return (await self.session.scalars(page)).all(), int(await self.session.scalar(total) or 0)
+        return (await self.db.scalars(page)).all(), int(await self.db.scalar(total) or 0)
 
     async def revoke(self, *, api_key: ApiKey, actor: Caller) -> None:
         """Revoke once; revoking again keeps the first `revoked_at`. The row stays, for audit."""
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(ApiKey)
             .where(ApiKey.id == api_key.id, ApiKey.revoked_at.is_(None))
             .values(revoked_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0):
-            record_auth_events(self.session, [AuthChange(EventKind.API_KEY, api_key.id)])
-        await self.session.commit()
+            record_auth_events(self.db, [AuthChange(ChangeKind.API_KEY, api_key.id)])
+        await self.db.commit()
         if getattr(result, "rowcount", 0):
             logger.info("api key revoked id=%s owner=%s by=%s", api_key.id, api_key.user_id, actor.id)
 
@@ -112,17 +109,4 @@ class ApiKeyService:
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
             )
         )
-        return int(await self.session.scalar(statement) or 0)
-
-
-async def get_api_key_service(
-    request: Request, session: SessionDep, authenticator: ApiKeyAuthenticatorDep
-) -> ApiKeyService:
-    return ApiKeyService(
-        session=session,
-        hasher=authenticator.hasher,
-        max_active_per_user=request.app.state.settings.api_key_max_active_per_user,
-    )
-
-
-ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
+        return int(await self.db.scalar(statement) or 0)

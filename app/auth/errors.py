@@ -1,8 +1,8 @@
-"""Errors of the authentication domain."""
+"""Errors of the login routes (OAuth2's error codes, RFC 6749 5.2, in `error`)."""
 
 from __future__ import annotations
 
-from app.errors import DomainError, NotAuthenticated
+from app.core.errors import DomainError
 
 
 class InvalidCredentials(DomainError):
@@ -11,21 +11,6 @@ class InvalidCredentials(DomainError):
     status_code = 400
     code = "LOGIN_BAD_CREDENTIALS"
     message = "Incorrect email or password."
-    oauth_error = "invalid_grant"
-
-
-class InvalidToken(NotAuthenticated):
-    code = "INVALID_TOKEN"
-    message = "The access token is missing, malformed, expired, revoked or not an access token."
-
-
-class InvalidGrant(DomainError):
-    """Any refresh token that cannot be exchanged: unknown, expired, revoked, already used, or
-    its user deactivated. One answer for all (RFC 6749 5.2), so it tells an attacker nothing."""
-
-    status_code = 400
-    code = "INVALID_REFRESH_TOKEN"
-    message = "The refresh token is invalid, expired, revoked or already used; log in again."
     oauth_error = "invalid_grant"
 
 

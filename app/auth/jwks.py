@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.auth.backend import TokenCodecDep
+from app.http.services import ServicesDep
 
 JWKS_CACHE = {"Cache-Control": "public, max-age=300"}
 
@@ -20,6 +20,6 @@ router = APIRouter(tags=["auth"])
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(codec: TokenCodecDep) -> Any:
+async def jwks(services: ServicesDep) -> Any:
     """The JWK Set of the service's access-token verification keys. Needs no credentials."""
-    return JSONResponse(codec.keys.jwks(), headers=JWKS_CACHE)
+    return JSONResponse(services.access_tokens.keys.jwks(), headers=JWKS_CACHE)

@@ -1,34 +1,50 @@
-"""`/auth/*`: fastapi-users' routes for login, logout, registration, password reset and
-email verification, with Gatehouse's backend and schemas, and Gatehouse's own refresh and
-revocation routes.
+"""`/auth/*`: fastapi-users' routes for login, registration, password reset and email
+verification (`app.auth.adapter`), and Gatehouse's own logout, refresh (RFC 6749 section 6) and
+revocation (RFC 7009) routes.
 
 Login, registration and the two routes that send mail are rate-limited per client: the limits
 are registered by route name (`auth_rate_limits`) and applied by the router's dependency, so
-fastapi-users' routers are used as they are.
+fastapi-users' routers are used as they are. Refresh and revocation take
+`application/x-www-form-urlencoded` bodies, as OAuth2 clients send them; their errors follow
+RFC 6749 5.2: 400 with `error` set to `invalid_request`, `unsupported_grant_type` or
+`invalid_grant`.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated, Any
 
-from app.auth.backend import auth_backend, fastapi_users
-from app.auth.refresh import router as refresh_router
+from fastapi import APIRouter, Depends, Form, Response, status
+from fastapi.responses import JSONResponse
+
+from app.auth.adapter import (
+    FORGOT_PASSWORD_ROUTE,
+    LOGIN_ROUTE,
+    REGISTER_ROUTE,
+    REQUEST_VERIFY_ROUTE,
+    PasswordLoginDep,
+    fastapi_users_routers,
+)
+from app.auth.errors import InvalidTokenRequest, UnsupportedGrantType
+from app.auth.schemas import TokenResponse
 from app.config import Settings
-from app.ratelimit.dependencies import enforce_rate_limit
-from app.users.schemas import UserCreate, UserRead
+from app.core.errors import InvalidToken
+from app.http.caller import AccessTokenCaller
+from app.http.ratelimit import enforce_rate_limit
+from app.http.responses import NO_STORE
+from app.http.services import ClientInfoDep, ServicesDep
+from app.sessions.dependencies import SessionServiceDep
+from app.sessions.errors import InvalidGrant
+from app.sessions.service import RevokedReason
+from app.sessions.tokens import is_well_formed
 
-# fastapi-users' route names.
-LOGIN_ROUTE = f"auth:{auth_backend.name}.login"
-REGISTER_ROUTE = "register:register"
-FORGOT_PASSWORD_ROUTE = "reset:forgot_password"
-REQUEST_VERIFY_ROUTE = "verify:request-token"
+REFRESH_GRANT = "refresh_token"
+# Form values longer than any token are refused before any work.
+FormText = Annotated[str | None, Form(max_length=8192)]
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(enforce_rate_limit)])
-router.include_router(fastapi_users.get_auth_router(auth_backend), prefix="/jwt")
-router.include_router(refresh_router, prefix="/jwt")
-router.include_router(fastapi_users.get_register_router(UserRead, UserCreate))  # type: ignore[type-var]
-router.include_router(fastapi_users.get_reset_password_router())
-router.include_router(fastapi_users.get_verify_router(UserRead))  # type: ignore[type-var]
+login_router, accounts_router = fastapi_users_routers()
+jwt_router = APIRouter()  # Gatehouse's own routes beside fastapi-users' login, under /auth/jwt
 
 
 def auth_rate_limits(settings: Settings) -> dict[str, str]:
@@ -39,3 +55,85 @@ def auth_rate_limits(settings: Settings) -> dict[str, str]:
         FORGOT_PASSWORD_ROUTE: settings.recovery_rate_limit,
         REQUEST_VERIFY_ROUTE: settings.recovery_rate_limit,
     }
+
+
+@jwt_router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={status.HTTP_401_UNAUTHORIZED: {"description": "Missing, invalid or revoked access token."}},
+)
+async def logout(caller: AccessTokenCaller, sessions: SessionServiceDep) -> None:
+    """End the session of the access token making this request: its access tokens and its
+    refresh token stop working."""
+    if caller.session_id is not None:
+        await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
+
+
+def _oauth_error(error: str, example: type[Any]) -> dict[str, Any]:
+    return {"summary": example.message, "value": {"detail": example.code, "message": example.message, "error": error}}
+
+
+@jwt_router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses={
+        status.HTTP_400_BAD_REQUEST: {
+            "description": "The refresh token cannot be exchanged, or the request is malformed.",
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "invalid_grant": _oauth_error("invalid_grant", InvalidGrant),
+                        "unsupported_grant_type": _oauth_error("unsupported_grant_type", UnsupportedGrantType),
+                        "invalid_request": _oauth_error("invalid_request", InvalidTokenRequest),
+                    }
+                }
+            },
+        }
+    },
+)
+async def refresh(
+    login: PasswordLoginDep,
+    sessions: SessionServiceDep,
+    client: ClientInfoDep,
+    grant_type: FormText = None,
+    refresh_token: FormText = None,
+) -> Any:
+    """Exchange a refresh token for a new access token and a new refresh token. The presented
+    refresh token is spent; presenting it again later ends the whole session."""
+    if not grant_type:
+        raise InvalidTokenRequest("grant_type is required (grant_type=refresh_token).")
+    if grant_type != REFRESH_GRANT:
+        raise UnsupportedGrantType()
+    if not refresh_token:
+        raise InvalidTokenRequest("refresh_token is required.")
+    tokens = login.tokens_for(await sessions.refresh(refresh_token=refresh_token, client=client))
+    return JSONResponse(tokens.model_dump(), headers=NO_STORE)
+
+
+@jwt_router.post("/revoke", status_code=status.HTTP_200_OK, response_class=Response)
+async def revoke(
+    services: ServicesDep,
+    sessions: SessionServiceDep,
+    token: FormText = None,
+    token_type_hint: FormText = None,
+) -> Response:
+    """End the session of a refresh token or an access token (RFC 7009), without needing a valid
+    access token: the way to log out once the access token has expired. Answers 200 whether or
+    not the token was valid, as the RFC asks."""
+    if not token:
+        raise InvalidTokenRequest("token is required.")
+    if is_well_formed(token):
+        await sessions.end_by_refresh_token(refresh_token=token)
+    else:
+        try:
+            caller = await services.authenticator.by_access_token(token)
+        except InvalidToken:
+            return Response(status_code=status.HTTP_200_OK)
+        if caller.session_id is not None:
+            await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+router.include_router(login_router, prefix="/jwt")
+router.include_router(jwt_router, prefix="/jwt")
+router.include_router(accounts_router)

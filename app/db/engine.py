@@ -13,14 +13,26 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from app.config import Settings
+
+
+class AppSyncSession(Session):
+    """The application's ORM session class. Hooks that react to the application's own writes
+    (the auth change feed) attach to this class, never to SQLAlchemy's global `Session`."""
+
+
+class AppSession(AsyncSession):
+    """A database session (a unit of work on one connection): always this class, named `db`."""
+
+    sync_session_class = AppSyncSession
 
 
 @dataclass(frozen=True)
 class Database:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: async_sessionmaker[AppSession]
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -39,7 +51,7 @@ def create_database(settings: Settings) -> Database:
     engine = create_async_engine(url, **options)
     if settings.is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    return Database(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
+    return Database(engine=engine, sessionmaker=async_sessionmaker(engine, class_=AppSession, expire_on_commit=False))
 
 
 def _ensure_sqlite_directory(database: str | None) -> None:

@@ -8,14 +8,14 @@ is not its own.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.health.checks import CheckStatus, check_readiness
 from app.health.schemas import ReadinessOut
+from app.http.responses import no_store
+from app.http.services import ServicesDep
 
 router = APIRouter(tags=["health"])
-
-NO_STORE = "no-store"
 
 
 @router.get("/health")
@@ -29,17 +29,16 @@ async def health() -> dict[str, str]:
     response_model=ReadinessOut,
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ReadinessOut, "description": "A dependency is down"}},
 )
-async def ready(request: Request, response: Response) -> ReadinessOut:
+async def ready(services: ServicesDep, response: Response) -> ReadinessOut:
     """Readiness: the database (and Redis, when configured) answer. 503 names the one that does
     not. Needs no credentials."""
-    state = request.app.state
     readiness = await check_readiness(
-        settings=state.settings,
-        database=state.database,
-        redis=state.auth_state.redis,
-        rate_limits=state.rate_limits,
+        settings=services.settings,
+        database=services.database,
+        redis=services.auth.redis,
+        rate_limits=services.rate_limits,
     )
-    response.headers["Cache-Control"] = NO_STORE
+    no_store(response)
     if not readiness.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return ReadinessOut(

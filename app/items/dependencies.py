@@ -1,4 +1,4 @@
-"""Who may touch items, and the loader that fetches one the caller may see."""
+"""Who may touch items, the injected service, and the loaders that fetch one the caller may see."""
 
 from __future__ import annotations
 
@@ -7,16 +7,24 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.caller import Caller
-from app.auth.dependencies import CurrentCaller
+from app.core.identity import Caller
+from app.core.roles import Permission
+from app.http.caller import CurrentCaller
+from app.http.rbac import require
+from app.http.services import DbSession
 from app.items.errors import ItemNotFound
 from app.items.models import Item
-from app.items.service import ItemServiceDep
-from app.rbac.dependencies import RoleChecker
-from app.rbac.roles import Permission
+from app.items.service import ItemService
 
-ItemReader = Annotated[Caller, Depends(RoleChecker.for_permission(Permission.ITEMS_READ))]
-ItemWriter = Annotated[Caller, Depends(RoleChecker.for_permission(Permission.ITEMS_WRITE))]
+ItemReader = Annotated[Caller, require(Permission.ITEMS_READ)]
+ItemWriter = Annotated[Caller, require(Permission.ITEMS_WRITE)]
+
+
+async def get_item_service(db: DbSession) -> ItemService:
+    return ItemService(db=db)
+
+
+ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
 
 
 async def visible_item(item_id: uuid.UUID, caller: CurrentCaller, items: ItemServiceDep) -> Item:

@@ -1,6 +1,8 @@
+"""Errors of the items domain."""
+
 from __future__ import annotations
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 
 
 class ItemNotFound(NotFound):

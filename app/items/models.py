@@ -1,13 +1,15 @@
+"""The item table: one row per item, owned by one account (deleted with it)."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
+from app.db.fastapi_users_db import GUID
 
 
 class Item(Base):

@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.items.dependencies import ItemReader, ItemWriter, VisibleItem, WritableItem
+from app.http.pagination import PageParams
+from app.items.dependencies import ItemReader, ItemServiceDep, ItemWriter, VisibleItem, WritableItem
 from app.items.schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
-from app.items.service import ItemServiceDep
-from app.storable import MAX_INTEGER
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -24,12 +23,13 @@ async def create_item(data: ItemCreate, caller: ItemWriter, items: ItemServiceDe
 async def list_items(
     caller: ItemReader,
     items: ItemServiceDep,
+    page: PageParams,
     owner_id: Annotated[uuid.UUID | None, Query(description="Admins only; others always see their own")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ItemPage:
-    found, total = await items.list(caller=caller, owner_id=owner_id, limit=limit, offset=offset)
-    return ItemPage(items=[ItemRead.model_validate(i) for i in found], total=total, limit=limit, offset=offset)
+    found, total = await items.list(caller=caller, owner_id=owner_id, limit=page.limit, offset=page.offset)
+    return ItemPage(
+        items=[ItemRead.model_validate(i) for i in found], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/{item_id}", response_model=ItemRead)

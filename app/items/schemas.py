@@ -1,3 +1,5 @@
+"""Item schemas: what clients send and what they get back."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,7 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.storable import StorableText
+from app.core.pagination import Page
+from app.core.storable import StorableText
 
 
 class ItemCreate(BaseModel):
@@ -30,8 +33,5 @@ class ItemRead(BaseModel):
     updated_at: datetime
 
 
-class ItemPage(BaseModel):
-    items: list[ItemRead]
-    total: int
-    limit: int
-    offset: int
+class ItemPage(Page[ItemRead]):
+    pass

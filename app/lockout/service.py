@@ -17,17 +17,16 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.secrets import KeyedHasher
 from app.config import Settings, UnsupportedDatabase
+from app.core.emails import normalise_email
+from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
-from app.db.session import SessionDep
 from app.lockout.models import LoginLockout
 
 # 2**MAX_DOUBLINGS times the base is beyond any sensible cap; it keeps the arithmetic small when
@@ -58,24 +57,21 @@ def lock_seconds(failed_count: int, *, settings: Settings) -> int | None:
     if failed_count < settings.login_max_failures:
         return None
     doublings = min(failed_count - settings.login_max_failures, MAX_DOUBLINGS)
-    return min(settings.login_lockout_max_seconds, settings.login_lockout_base_seconds * 2**doublings)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    seconds: int = settings.login_lockout_base_seconds * 2**doublings
+    return min(settings.login_lockout_max_seconds, seconds)
 
 
 class LockoutService:
-    def __init__(self, *, session: AsyncSession, settings: Settings) -> None:
-        self.session = session
+    def __init__(self, *, db: AsyncSession, settings: Settings, hasher: KeyedHasher) -> None:
+        self.db = db
         self.settings = settings
-        self._hasher = KeyedHasher(settings, "login-lockout")
+        self._hasher = hasher  # SecretPurpose.LOGIN_LOCKOUT: the table never holds an email
 
     def key_for(self, email: str) -> str:
         return self._hasher.digest(normalise_email(email))
 
     async def state(self, *, email: str) -> LockoutState:
-        row = await self.session.get(LoginLockout, self.key_for(email), populate_existing=True)
+        row = await self.db.get(LoginLockout, self.key_for(email), populate_existing=True)
         return _state_of(row)
 
     async def states(self, *, emails: Iterable[str]) -> dict[str, LockoutState]:
@@ -83,7 +79,7 @@ class LockoutService:
         keys = {email: self.key_for(email) for email in emails}
         rows = {}
         if keys:
-            found = await self.session.scalars(select(LoginLockout).where(LoginLockout.key.in_(set(keys.values()))))
+            found = await self.db.scalars(select(LoginLockout).where(LoginLockout.key.in_(set(keys.values()))))
             rows = {row.key: row for row in found}
         return {email: _state_of(rows.get(key)) for email, key in keys.items()}
 
@@ -96,27 +92,25 @@ class LockoutService:
             index_elements=[LoginLockout.key],
             set_={"failed_count": LoginLockout.failed_count + 1, "last_failed_at": now},
         ).returning(LoginLockout.failed_count, LoginLockout.locked_until)
-        failed_count, locked_until = (await self.session.execute(upsert)).one()
+        failed_count, locked_until = (await self.db.execute(upsert)).one()
         # The upsert holds the row (PostgreSQL) or the database (SQLite) until the commit, so
         # the lock below is decided on the count this transaction wrote.
         seconds = lock_seconds(failed_count, settings=self.settings)
         if seconds is not None:
             until = now + timedelta(seconds=seconds)
             if locked_until is None or locked_until < until:
-                await self.session.execute(
-                    update(LoginLockout).where(LoginLockout.key == key).values(locked_until=until)
-                )
+                await self.db.execute(update(LoginLockout).where(LoginLockout.key == key).values(locked_until=until))
                 locked_until = until
-        await self.session.commit()
+        await self.db.commit()
         return LockoutState(failed_count=failed_count, locked_until=locked_until)
 
     async def clear(self, *, email: str) -> None:
         """Forget the streak and any lock. Commits."""
-        await self.session.execute(delete(LoginLockout).where(LoginLockout.key == self.key_for(email)))
-        await self.session.commit()
+        await self.db.execute(delete(LoginLockout).where(LoginLockout.key == self.key_for(email)))
+        await self.db.commit()
 
     def _insert(self) -> Any:
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.db.get_bind().dialect.name
         if dialect == "postgresql":
             return postgresql.insert(LoginLockout)
         if dialect == "sqlite":
@@ -128,10 +122,3 @@ def _state_of(row: LoginLockout | None) -> LockoutState:
     if row is None:
         return LockoutState()
     return LockoutState(failed_count=row.failed_count, locked_until=row.locked_until)
-
-
-async def get_lockout_service(request: Request, session: SessionDep) -> LockoutService:
-    return LockoutService(session=session, settings=request.app.state.settings)
-
-
-LockoutServiceDep = Annotated[LockoutService, Depends(get_lockout_service)]

@@ -2,7 +2,7 @@
 
 Each limited route is registered by name (the route's `name`, e.g. fastapi-users'
 `auth:jwt.login`) with a limit in slowapi's syntax. The routes themselves are not touched: a
-dependency (`app.ratelimit.dependencies.enforce_rate_limit`) asks `RateLimits.hit` about the
+dependency (`app.http.ratelimit.enforce_rate_limit`) asks `RateLimits.hit` about the
 route that matched, so routes owned by a library are limited without copying them.
 
 slowapi drives the storage synchronously (a Redis round trip when RATE_LIMIT_STORAGE_URI is
@@ -107,7 +107,8 @@ class RateLimits:
         check.__name__ = check.__qualname__ = f"limit[{route_name}]"
         # A shared limit with the route name as scope: the counter's key is the client and the
         # route name, the same on every instance whatever the mount path.
-        return self.limiter.shared_limit(limit, scope=route_name)(check)
+        limited: Callable[..., Any] = self.limiter.shared_limit(limit, scope=route_name)(check)
+        return limited
 
     def _window(self, request: Request) -> _Window | None:
         """The state of the limit slowapi just applied (the tightest, or the one exceeded)."""

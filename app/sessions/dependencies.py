@@ -1,26 +1,23 @@
-"""Injected session services (no authentication here: `app.auth` itself depends on these)."""
+"""The injected session service."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from app.db.session import SessionDep
-from app.sessions.service import ClientInfo, SessionService
-
-
-async def get_session_service(request: Request, db: SessionDep) -> SessionService:
-    return SessionService(db=db, settings=request.app.state.settings)
+from app.core.secrets import SecretPurpose
+from app.http.services import DbSession, ServicesDep
+from app.sessions.service import SessionService
 
 
-SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
-
-
-async def get_client_info(request: Request) -> ClientInfo:
-    return ClientInfo.of(
-        user_agent=request.headers.get("user-agent"), ip_address=request.client.host if request.client else None
+async def get_session_service(db: DbSession, services: ServicesDep) -> SessionService:
+    return SessionService(
+        db=db,
+        settings=services.settings,
+        hasher=services.keys.hasher(SecretPurpose.REFRESH_TOKEN),
+        auth=services.auth,
     )
 
 
-ClientInfoDep = Annotated[ClientInfo, Depends(get_client_info)]
+SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]

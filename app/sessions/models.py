@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.identity import USER_AGENT_MAX_LENGTH
 from app.db.base import Base, UTCDateTime, utcnow
+from app.db.fastapi_users_db import GUID
 
-USER_AGENT_MAX_LENGTH = 512
 REVOKED_REASON_MAX_LENGTH = 32
 
 

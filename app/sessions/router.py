@@ -1,4 +1,4 @@
-"""`/users/me/sessions` (the caller's own sessions) and `/admin/users/{id}/revoke-sessions`."""
+"""`/users/me/sessions`: the caller's own login sessions."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from app.auth.dependencies import CurrentCaller
-from app.rbac.dependencies import admin_only
+from app.http.caller import CurrentCaller
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.errors import SessionNotFound
 from app.sessions.models import AuthSession
 from app.sessions.schemas import SessionRead
 from app.sessions.service import RevokedReason
-from app.users.dependencies import TargetUser
 
 router = APIRouter(prefix="/users/me/sessions", tags=["sessions"])
-admin_router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[Depends(admin_only)])
 
 
 async def owned_session(session_id: uuid.UUID, caller: CurrentCaller, sessions: SessionServiceDep) -> AuthSession:
@@ -43,9 +40,3 @@ async def end_my_session(session: OwnedSession, sessions: SessionServiceDep) -> 
     """End one of your sessions: its refresh token is refused and its access tokens get 401."""
     if not await sessions.end(session_id=session.id, reason=RevokedReason.ENDED_BY_USER):
         raise SessionNotFound()  # ended by another request in the meantime
-
-
-@admin_router.post("/{user_id}/revoke-sessions", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep) -> None:
-    """End every session of the user: all their refresh tokens and access tokens stop working."""
-    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN)

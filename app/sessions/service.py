@@ -14,7 +14,7 @@ the condition) alike. A spent token presented again is treated as follows:
 
 Every revocation is a conditional update of `auth_sessions.revoked_at`, done in this module, with
 an auth event in the same transaction, so every worker stops accepting the session's access
-tokens (`app.auth.state`).
+tokens (`app.authstate`).
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.errors import InvalidGrant
-from app.auth.events import AuthChange, EventKind, record_auth_events
+from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
+from app.authstate.state import AuthState
 from app.config import Settings
+from app.core.identity import ClientInfo
+from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
-from app.sessions.models import USER_AGENT_MAX_LENGTH, AuthSession, RefreshToken
-from app.sessions.tokens import RefreshTokenHasher, generate_refresh_token, is_well_formed
-from app.users.models import User
+from app.sessions.errors import InvalidGrant
+from app.sessions.models import AuthSession, RefreshToken
+from app.sessions.tokens import generate_refresh_token, is_well_formed
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +50,6 @@ class RevokedReason(StrEnum):
     USER_DEACTIVATED = "user_deactivated"
     ADMIN = "revoked_by_admin"
     REUSE_DETECTED = "reuse_detected"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    user_agent: str | None = None
-    ip_address: str | None = None
-
-    @classmethod
-    def of(cls, *, user_agent: str | None, ip_address: str | None) -> ClientInfo:
-        """Truncates the user agent to what the column holds; an empty one is no user agent."""
-        return cls(user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None, ip_address=ip_address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,23 +83,24 @@ async def end_user_sessions(
     )
     ended = _rowcount(result)
     if ended:
-        record_auth_events(db, [AuthChange(EventKind.USER_SESSIONS, user_id)])
+        record_auth_events(db, [AuthChange(ChangeKind.USER_SESSIONS, user_id)])
     return ended
 
 
 class SessionService:
-    def __init__(self, *, db: AsyncSession, settings: Settings) -> None:
+    def __init__(self, *, db: AsyncSession, settings: Settings, hasher: KeyedHasher, auth: AuthState) -> None:
         self.db = db
-        self.hasher = RefreshTokenHasher(settings)
+        self.hasher = hasher  # SecretPurpose.REFRESH_TOKEN
+        self.auth = auth
         self.ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
         self.grace = timedelta(seconds=settings.refresh_token_reuse_grace_seconds)
 
     # --- login and refresh -----------------------------------------------------------------
-    async def start(self, *, user: User, client: ClientInfo) -> Grant:
+    async def start(self, *, user_id: uuid.UUID, client: ClientInfo) -> Grant:
         now = utcnow()
         session = AuthSession(
             id=uuid.uuid4(),
-            user_id=user.id,
+            user_id=user_id,
             created_at=now,
             expires_at=now + self.ttl,
             user_agent=client.user_agent,
@@ -118,26 +110,27 @@ class SessionService:
         await self.db.flush()
         token = self._new_token(session_id=session.id, now=now)
         await self.db.commit()
-        return Grant(session_id=session.id, user_id=user.id, refresh_token=token)
+        return Grant(session_id=session.id, user_id=user_id, refresh_token=token)
 
     async def refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
         if not is_well_formed(refresh_token):
             raise InvalidGrant()
         found = (
             await self.db.execute(
-                select(RefreshToken, AuthSession, User)
+                select(RefreshToken, AuthSession)
                 .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-                .join(User, AuthSession.user_id == User.id)
                 .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
             )
         ).first()
         if found is None:
             raise InvalidGrant()
-        token, session, user = found
+        token, session = found
         now = utcnow()
         if session.revoked_at is not None or session.expires_at <= now or token.expires_at <= now:
             raise InvalidGrant()
-        if not user.is_active:
+        # The account as authentication sees it (fresh across workers, like every access token check).
+        user = await self.auth.user(session.user_id)
+        if user is None or not user.is_active:
             raise InvalidGrant()
 
         used_at = token.used_at
@@ -229,7 +222,8 @@ class SessionService:
         statement = select(AuthSession).where(
             AuthSession.id == session_id, AuthSession.user_id == user_id, *_active(utcnow())
         )
-        return await self.db.scalar(statement)
+        session: AuthSession | None = await self.db.scalar(statement)
+        return session
 
     async def end(self, *, session_id: uuid.UUID, reason: RevokedReason) -> bool:
         ended = await self._revoke(session_id=session_id, reason=reason)
@@ -260,5 +254,5 @@ class SessionService:
         )
         if _rowcount(result) != 1:
             return False
-        record_auth_events(self.db, [AuthChange(EventKind.SESSION, session_id)])
+        record_auth_events(self.db, [AuthChange(ChangeKind.SESSION, session_id)])
         return True

@@ -3,17 +3,14 @@
 A token reads `gatehouse_rt_<43 base64url characters>` (256 random bits). The prefix lets people
 and secret scanners recognise a leaked one, and lets the service turn away anything else (an
 access token, a reset-password token) before any database look-up. The stored value is
-HMAC-SHA256 under a secret derived for refresh tokens alone, so a database dump yields nothing
-that can be exchanged.
+HMAC-SHA256 under a secret derived for refresh tokens alone (`SecretPurpose.REFRESH_TOKEN`), so a
+database dump yields nothing that can be exchanged.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-
-from app.auth.secrets import KeyedHasher
-from app.config import Settings
 
 PREFIX = "gatehouse_rt_"
 RANDOM_BYTES = 32
@@ -26,8 +23,3 @@ def generate_refresh_token() -> str:
 
 def is_well_formed(token: str) -> bool:
     return TOKEN_PATTERN.fullmatch(token) is not None
-
-
-class RefreshTokenHasher(KeyedHasher):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, "refresh-token")

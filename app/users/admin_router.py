@@ -1,37 +1,41 @@
-"""`/admin/users`: account management, admins only."""
+"""`/admin/users`: account management, for those who manage users (admins)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
+from app.core.roles import Permission, Role
+from app.core.storable import StorableText
 from app.db.base import utcnow
-from app.lockout.service import LockoutService, LockoutServiceDep
-from app.rbac.dependencies import AdminCaller, admin_only
-from app.rbac.roles import Role
-from app.storable import MAX_INTEGER, StorableText
-from app.users.dependencies import TargetUser
+from app.http.pagination import PageParams
+from app.http.rbac import UserManager, require
+from app.lockout.dependencies import LockoutServiceDep
+from app.lockout.service import LockoutService
+from app.sessions.dependencies import SessionServiceDep
+from app.sessions.service import RevokedReason
+from app.users.dependencies import TargetUser, UserServiceDep
 from app.users.models import User
 from app.users.schemas import AdminUserCreate, AdminUserRead, AdminUserUpdate, UserPage
-from app.users.service import UserServiceDep
 
-router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[Depends(admin_only)])
+router = APIRouter(prefix="/admin/users", tags=["admin"], dependencies=[require(Permission.USERS_MANAGE)])
 
 
 @router.get("", response_model=UserPage)
 async def list_users(
     users: UserServiceDep,
     lockouts: LockoutServiceDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
+    page: PageParams,
     role: Role | None = None,
     is_active: bool | None = None,
     q: Annotated[str | None, Query(max_length=320, description="Part of the email"), StorableText] = None,
 ) -> UserPage:
-    found, total = await users.list(limit=limit, offset=offset, role=role, is_active=is_active, email_contains=q)
-    return UserPage(items=await _admin_views(found, lockouts), total=total, limit=limit, offset=offset)
+    found, total = await users.list(
+        limit=page.limit, offset=page.offset, role=role, is_active=is_active, email_contains=q
+    )
+    return UserPage(items=await _admin_views(found, lockouts), total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
@@ -46,7 +50,7 @@ async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserR
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
 async def update_user(
-    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep, admin: AdminCaller
+    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep, admin: UserManager
 ) -> AdminUserRead:
     """A new password or deactivation ends the user's sessions (an admin's own current one stays)."""
     keep = admin.session_id if admin.id == user.id else None
@@ -59,6 +63,12 @@ async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUse
     unlocked user; unlocking a user who is not locked changes nothing."""
     await lockouts.clear(email=user.email)
     return await _admin_view(user, lockouts)
+
+
+@router.post("/{user_id}/revoke-sessions", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep) -> None:
+    """End every session of the user: all their refresh tokens and access tokens stop working."""
+    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

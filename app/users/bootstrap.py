@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from fastapi_users import exceptions
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.auth.passwords import PasswordHasher
 from app.config import ConfigurationError, Settings
+from app.core.passwords import PasswordHasher
+from app.core.roles import Role
 from app.db.engine import Database
-from app.rbac.roles import Role
-from app.users.database import UserDatabase
-from app.users.manager import UserManager
+from app.users.errors import PasswordRejected, UserAlreadyExists
 from app.users.models import User
-from app.users.notifications import LoggingNotifier
+from app.users.models import columns as user_columns
 from app.users.schemas import AdminUserCreate
+from app.users.service import UserService
 
 logger = logging.getLogger(__name__)
 
@@ -29,37 +28,33 @@ class AdminEmailTaken(AdminNotCreated):
     """An account with the admin's email exists (perhaps created a moment ago by another worker)."""
 
 
-async def create_admin(
-    *, database: Database, settings: Settings, passwords: PasswordHasher, email: str, password: str
-) -> User:
-    async with database.sessionmaker() as session:
-        manager = UserManager(
-            UserDatabase(session, User), settings=settings, passwords=passwords, notifier=LoggingNotifier()
+async def create_admin(*, database: Database, passwords: PasswordHasher, email: str, password: str) -> User:
+    try:
+        data = AdminUserCreate(email=email, password=password, role=Role.ADMIN, is_verified=True)
+    except ValidationError as error:  # not an email, or a password no policy would read
+        # Name the fields without their values: pydantic's message quotes the input, password
+        # included, and this message ends up in the start-up log.
+        problems = "; ".join(
+            f"{'.'.join(map(str, issue['loc']))}: {issue['msg']}" for issue in error.errors(include_input=False)
         )
+        raise AdminNotCreated(problems) from None
+    async with database.sessionmaker() as db:
         try:
-            data = AdminUserCreate(email=email, password=password, role=Role.ADMIN, is_verified=True)
-            return await manager.create(data, safe=False)
-        except exceptions.InvalidPasswordException as error:
+            return await UserService(db=db, passwords=passwords).create(data=data)
+        except PasswordRejected as error:
             raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
-        except exceptions.UserAlreadyExists as error:
+        except UserAlreadyExists as error:
             raise AdminEmailTaken(f"an account with the email {email} already exists") from error
-        except ValidationError as error:  # not an email, or a password no policy would read
-            # Name the fields without their values: pydantic's message quotes the input, password
-            # included, and this message ends up in the start-up log.
-            problems = "; ".join(
-                f"{'.'.join(map(str, issue['loc']))}: {issue['msg']}" for issue in error.errors(include_input=False)
-            )
-            raise AdminNotCreated(problems) from None
 
 
 async def ensure_first_admin(*, database: Database, settings: Settings, passwords: PasswordHasher) -> None:
     """When FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD are set and there is no admin yet, create it."""
     if not settings.first_admin_email or settings.first_admin_password is None:
         return
-    async with database.sessionmaker() as session:
-        if await session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None:
+    async with database.sessionmaker() as db:
+        if await db.scalar(select(user_columns.id).where(user_columns.role == Role.ADMIN).limit(1)) is not None:
             return
-        if await UserDatabase(session, User).get_by_email(settings.first_admin_email) is not None:
+        if await UserService(db=db, passwords=passwords).get_by_email(email=settings.first_admin_email) is not None:
             # Never promote an existing account from settings: whoever registered that email first
             # would become admin. Promotion is an explicit act (scripts/create_admin --promote).
             logger.warning(
@@ -70,7 +65,6 @@ async def ensure_first_admin(*, database: Database, settings: Settings, password
     try:
         user = await create_admin(
             database=database,
-            settings=settings,
             passwords=passwords,
             email=settings.first_admin_email,
             password=settings.first_admin_password.get_secret_value(),

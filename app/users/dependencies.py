@@ -1,4 +1,4 @@
-"""Loaders for users named in a path."""
+"""Injected user services, and the loaders of the accounts a request acts on."""
 
 from __future__ import annotations
 
@@ -7,14 +7,24 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.rbac.dependencies import AdminUser
+from app.core.errors import NotAuthenticated
+from app.http.caller import LoggedInCaller
+from app.http.rbac import UserManager
+from app.http.services import DbSession, ServicesDep
 from app.users.errors import UserNotFound
 from app.users.models import User
-from app.users.service import UserServiceDep
+from app.users.service import UserService
 
 
-async def target_user(user_id: uuid.UUID, _: AdminUser, users: UserServiceDep) -> User:
-    """The user named by `{user_id}`; admins only (the 403 comes before any look-up)."""
+async def get_user_service(db: DbSession, services: ServicesDep) -> UserService:
+    return UserService(db=db, passwords=services.passwords)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+async def target_user(user_id: uuid.UUID, _: UserManager, users: UserServiceDep) -> User:
+    """The user named by `{user_id}`; for those who manage users (the 403 comes before any look-up)."""
     user = await users.get(user_id=user_id)
     if user is None:
         raise UserNotFound()
@@ -22,3 +32,14 @@ async def target_user(user_id: uuid.UUID, _: AdminUser, users: UserServiceDep) -
 
 
 TargetUser = Annotated[User, Depends(target_user)]
+
+
+async def logged_in_user(caller: LoggedInCaller, users: UserServiceDep) -> User:
+    """The account row of a caller who logged in (an API key is refused: 403)."""
+    user = await users.get(user_id=caller.id)
+    if user is None:  # deleted since the request was authenticated
+        raise NotAuthenticated()
+    return user
+
+
+LoggedInUser = Annotated[User, Depends(logged_in_user)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from app.errors import Conflict, DomainError, NotFound
+from app.core.errors import Conflict, DomainError, NotFound
 
 
 class UserNotFound(NotFound):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID
 from sqlalchemy import BigInteger, Boolean, Enum, Index
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from app.authstate.changes import track_changes
+from app.core.identity import UserSnapshot, snapshot_fields
+from app.core.roles import Role
 from app.db.base import Base, UTCDateTime, utcnow
-from app.rbac.roles import Role
+from app.db.fastapi_users_db import SQLAlchemyBaseUserTableUUID
 
 
 def _role_type() -> Enum:
@@ -32,6 +34,24 @@ class User(SQLAlchemyBaseUserTableUUID, Base):
     role: Mapped[Role] = mapped_column(_role_type(), default=Role.USER, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+    @validates("role")
+    def _superuser_follows_role(self, _key: str, role: Role) -> Role:
+        # fastapi-users' `is_superuser` column is never set on its own: it is derived from the
+        # role, here and nowhere else.
+        self.is_superuser = Role(role) is Role.ADMIN
+        return role
+
+
+# The columns, for SQL expressions. fastapi-users declares `User.email` and its other columns as
+# plain attributes to type checkers (so that the class matches its `UserProtocol`); queries name
+# them through the table instead.
+columns = User.__table__.c
+
+# What a worker caches of an account is stale when one of these changes; a new password also ends
+# the user's sessions.
+USER_AUTH_FIELDS = (*snapshot_fields(UserSnapshot), "hashed_password")
+track_changes(User, fields=USER_AUTH_FIELDS)
 
 
 class UserCount(Base):

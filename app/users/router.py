@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
-from app.auth.dependencies import CurrentCaller, LoggedInUser
-from app.auth.state import UserSnapshot
+from app.core.identity import UserSnapshot
+from app.http.caller import CurrentCaller, LoggedInCaller
+from app.users.dependencies import LoggedInUser, UserServiceDep
 from app.users.schemas import UserRead, UserUpdate
-from app.users.service import UserServiceDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -18,7 +20,7 @@ async def read_me(caller: CurrentCaller) -> UserSnapshot:
 
 
 @router.patch("/me", response_model=UserRead)
-async def update_me(data: UserUpdate, user: LoggedInUser, caller: CurrentCaller, users: UserServiceDep) -> UserRead:
+async def update_me(data: UserUpdate, user: LoggedInUser, caller: LoggedInCaller, users: UserServiceDep) -> Any:
     """Change your email or password. Role and status fields are not yours to change and are
     ignored. Needs an access token: an API key, whatever its role, cannot change how you log in.
     A new password ends all your other sessions; the one making this request stays."""

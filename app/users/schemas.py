@@ -2,60 +2,69 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
-from fastapi_users import schemas
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, create_model
 
-from app.rbac.roles import Role
+from app.core.identity import UserSnapshot
+from app.core.pagination import Page
+from app.core.roles import Role
 
 # Lower-cased, so that uniqueness and look-ups are case-insensitive and can use the index.
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
-# No length bounds here: the password policy (in the manager) judges every length, so a password
-# that is too short or too long gets its 400 with a reason rather than a bare validation error.
+# No length bounds here: the password policy (`app.users.password_policy`) judges every length, so
+# a password that is too short or too long gets its 400 with a reason rather than a bare
+# validation error.
 Password = str
 
 
-class UserRead(BaseModel):
+class _ReadFromRow(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: uuid.UUID
-    email: str
-    role: Role
-    is_active: bool
-    is_verified: bool
-    created_at: datetime
+
+# `GET /users/me`: exactly what authentication knows of an account, built from `UserSnapshot` so
+# the two cannot drift apart.
+UserRead: type[BaseModel] = create_model(
+    "UserRead",
+    __base__=_ReadFromRow,
+    **{name: (kind, ...) for name, kind in get_type_hints(UserSnapshot).items()},  # type: ignore[call-overload]
+)
 
 
-class UserCreate(schemas.CreateUpdateDictModel):
+class UserCreate(BaseModel):
     """Self-registration: only an email and a password. Anything else in the body is ignored."""
 
     email: Email
     password: Password
 
 
-class UserUpdate(schemas.CreateUpdateDictModel):
+class UserUpdate(BaseModel):
     """What a user may change about themselves."""
 
     email: Email | None = None
     password: Password | None = None
 
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
-class AdminUserCreate(schemas.CreateUpdateDictModel):
+
+class AdminUserCreate(BaseModel):
     email: Email
     password: Password
     role: Role = Role.USER
     is_verified: bool = False
 
 
-class AdminUserUpdate(schemas.CreateUpdateDictModel):
+class AdminUserUpdate(BaseModel):
     email: Email | None = None
     password: Password | None = None
     role: Role | None = None
     is_active: bool | None = None
     is_verified: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class AdminUserRead(UserRead):
@@ -65,8 +74,5 @@ class AdminUserRead(UserRead):
     locked_until: datetime | None = None
 
 
-class UserPage(BaseModel):
-    items: list[AdminUserRead]
-    total: int
-    limit: int
-    offset: int
+class UserPage(Page[AdminUserRead]):
+    pass

@@ -1,40 +1,58 @@
-"""Account management for admins and for users themselves.
+"""Accounts: registration, look-ups, listing, and changes by admins and by users themselves.
 
-The last active admin can be neither demoted, deactivated nor deleted. The check runs inside the
-write transaction, after the change, with the admin rows locked first (PostgreSQL) or the write
-lock held (SQLite), so two admins demoting each other at the same moment cannot both succeed.
+Every change of an account goes through `_apply`, which is where the rules live:
 
-Setting a user's password or deactivating them ends all of their sessions in the same commit.
+* a new password passes the policy, is hashed off the event loop, and ends the user's sessions in
+  the same commit (all of them, or all but the caller's own);
+* deactivating a user ends their sessions too;
+* a new email is unverified, and unique (the unique index decides when two requests race);
+* the last active admin can be neither demoted, deactivated nor deleted. The check runs inside the
+  write transaction, after the change, with the admin rows locked first (PostgreSQL) or the write
+  lock held (SQLite), so two admins demoting each other at the same moment cannot both succeed.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends
-from fastapi_users import exceptions
 from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.session import SessionDep
-from app.rbac.roles import Role
+from app.core.emails import normalise_email
+from app.core.passwords import PasswordHasher
+from app.core.roles import Role
 from app.sessions.service import RevokedReason, end_user_sessions
-from app.users.errors import EmailAlreadyUsed, LastAdminError, PasswordRejected, UserAlreadyExists
-from app.users.manager import UserManager, UserManagerDep
+from app.users.errors import EmailAlreadyUsed, LastAdminError, UserAlreadyExists
 from app.users.models import User, UserCount
+from app.users.models import columns as user_columns
+from app.users.password_policy import check_password
 from app.users.schemas import AdminUserCreate, AdminUserUpdate, UserUpdate
+
+logger = logging.getLogger(__name__)
 
 
 class UserService:
-    def __init__(self, *, session: AsyncSession, manager: UserManager) -> None:
-        self.session = session
-        self.manager = manager
+    def __init__(self, *, db: AsyncSession, passwords: PasswordHasher) -> None:
+        self.db = db
+        self.passwords = passwords
 
+    # --- look-ups ----------------------------------------------------------------------------
     async def get(self, *, user_id: uuid.UUID) -> User | None:
-        return await self.session.get(User, user_id)
+        return await self.db.get(User, user_id)
+
+    async def get_by_email(self, *, email: str) -> User | None:
+        if "\x00" in email:
+            # No stored email holds a NUL (emails are validated), and PostgreSQL cannot even
+            # compare text with one: such an email simply finds no account.
+            return None
+        # Emails are stored lower-cased; comparing the column itself (not lower(column)) lets
+        # the unique index answer instead of a scan of every account.
+        user: User | None = await self.db.scalar(select(User).where(user_columns.email == normalise_email(email)))
+        return user
 
     async def list(
         self,
@@ -60,10 +78,10 @@ class UserService:
         if role is not None or is_active is not None:
             # Every role is named when only is_active is given, so the (role, is_active) index
             # serves that filter too (one index range per role).
-            conditions.append(User.role == role if role is not None else User.role.in_(list(Role)))
+            conditions.append(user_columns.role == role if role is not None else user_columns.role.in_(list(Role)))
         if is_active is not None:
-            conditions.append(User.is_active == is_active)
-        if conditions and self.session.get_bind().dialect.name == "sqlite":
+            conditions.append(user_columns.is_active == is_active)
+        if conditions and self.db.get_bind().dialect.name == "sqlite":
             # Matching users spread over time fill the page after (offset + limit) / share rows of
             # the created_at index; finding them by (role, is_active) instead reads and sorts all
             # `matching` rows. Take the cheaper plan (no more than sqrt((offset + limit) * users)
@@ -72,86 +90,142 @@ class UserService:
             conditions = _planned_for_sqlite(conditions, walk_created_at=walk)
         if email_contains:
             pattern = email_contains.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(User.email.like(f"%{pattern}%", escape="\\"))
-        page = select(User).where(*conditions).order_by(User.created_at.desc(), User.id).limit(limit).offset(offset)
-        users = (await self.session.scalars(page)).all()
+            conditions.append(user_columns.email.like(f"%{pattern}%", escape="\\"))
+        page = (
+            select(User)
+            .where(*conditions)
+            .order_by(user_columns.created_at.desc(), user_columns.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        users = (await self.db.scalars(page)).all()
         if email_contains:
-            matching = int(await self.session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0)
+            matching = int(await self.db.scalar(select(func.count()).select_from(User).where(*conditions)) or 0)
         return users, matching
 
     async def _counts(self) -> dict[tuple[Role, bool], int]:
         """Users per (role, is_active), from the totals the database triggers keep."""
-        rows = await self.session.execute(select(UserCount.role, UserCount.is_active, UserCount.count))
+        rows = await self.db.execute(select(UserCount.role, UserCount.is_active, UserCount.count))
         return {(role, is_active): count for role, is_active, count in rows.tuples()}
 
-    async def create(self, *, data: AdminUserCreate) -> User:
-        try:
-            return await self.manager.create(data, safe=False)
-        except exceptions.InvalidPasswordException as error:
-            raise PasswordRejected(str(error.reason), creating=True) from error
-        except exceptions.UserAlreadyExists as error:
-            raise UserAlreadyExists() from error
+    # --- creating ------------------------------------------------------------------------------
+    async def register(self, *, email: str, password: str) -> User:
+        """Self-registration: a user account, unverified, whatever else the request asked for."""
+        return await self.create(data=AdminUserCreate(email=email, password=password))
 
+    async def create(self, *, data: AdminUserCreate) -> User:
+        check_password(data.password, email=data.email, creating=True)
+        if await self.get_by_email(email=data.email) is not None:
+            raise UserAlreadyExists()
+        user = User(
+            email=data.email,
+            hashed_password=await self.passwords.hash_async(data.password),
+            role=data.role,
+            is_verified=data.is_verified,
+        )
+        self.db.add(user)
+        try:
+            await self.db.commit()
+        except IntegrityError as error:
+            # Two registrations of one email raced past the look-up; the unique index decided.
+            await self.db.rollback()
+            raise UserAlreadyExists() from error
+        await self.db.refresh(user)
+        logger.info("user created id=%s role=%s", user.id, user.role.value)
+        return user
+
+    # --- changing -----------------------------------------------------------------------------
     async def update_self(self, *, user: User, data: UserUpdate, current_session_id: uuid.UUID | None = None) -> User:
         """A new password ends the user's other sessions; `current_session_id` (the caller's) stays."""
-        try:
-            return await self.manager.update(data, user, safe=True, keep_session_id=current_session_id)
-        except exceptions.InvalidPasswordException as error:
-            raise PasswordRejected(str(error.reason)) from error
-        except exceptions.UserAlreadyExists as error:
-            raise EmailAlreadyUsed() from error
+        return await self._apply(user, data.changes(), keep_session_id=current_session_id)
 
     async def update(self, *, target: User, data: AdminUserUpdate, current_session_id: uuid.UUID | None = None) -> User:
-        try:
-            changes = await self.manager.prepare_changes(target, data.model_dump(exclude_unset=True))
-        except exceptions.InvalidPasswordException as error:
-            raise PasswordRejected(str(error.reason)) from error
-        except exceptions.UserAlreadyExists as error:
-            raise EmailAlreadyUsed() from error
+        return await self._apply(target, data.changes(), keep_session_id=current_session_id)
+
+    async def set_password(self, *, user: User, password: str) -> User:
+        """A password reset: every session of the user ends."""
+        return await self._apply(user, {"password": password})
+
+    async def mark_verified(self, *, user: User) -> User:
+        return await self._apply(user, {"is_verified": True})
+
+    async def rehash(self, *, user: User, hashed_password: str) -> None:
+        """Store a stronger hash of the same password (sessions stay: the password is unchanged)."""
+        user.hashed_password = hashed_password
+        await self.db.commit()
+
+    async def delete(self, *, target: User) -> None:
+        is_active_admin = target.role is Role.ADMIN and target.is_active
+        if is_active_admin:
+            await self._lock_active_admins()
+        await self.db.delete(target)
+        await self.db.flush()
+        if is_active_admin:
+            await self._refuse_if_no_admin_left()
+        await self.db.commit()
+
+    async def _apply(self, user: User, requested: dict[str, Any], *, keep_session_id: uuid.UUID | None = None) -> User:
+        changes = await self._column_values(user, requested)
         loses_admin = (
-            target.role is Role.ADMIN
-            and target.is_active
+            user.role is Role.ADMIN
+            and user.is_active
             and (changes.get("role", Role.ADMIN) is not Role.ADMIN or changes.get("is_active") is False)
         )
         if loses_admin:
             await self._lock_active_admins()
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
-            await end_user_sessions(self.session, user_id=target.id, reason=reason, keep=current_session_id)
+            await end_user_sessions(self.db, user_id=user.id, reason=reason, keep=keep_session_id)
         for field, value in changes.items():
-            setattr(target, field, value)
+            setattr(user, field, value)
         try:
-            await self.session.flush()
+            await self.db.flush()
         except IntegrityError as error:  # an email taken between the check and the write
-            await self.session.rollback()
+            await self.db.rollback()
             raise EmailAlreadyUsed() from error
         if loses_admin:
             await self._refuse_if_no_admin_left()
-        await self.session.commit()
-        await self.session.refresh(target)
-        return target
+        await self.db.commit()
+        await self.db.refresh(user)
+        return user
 
-    async def delete(self, *, target: User) -> None:
-        is_active_admin = target.role is Role.ADMIN and target.is_active
-        if is_active_admin:
-            await self._lock_active_admins()
-        await self.session.delete(target)
-        await self.session.flush()
-        if is_active_admin:
-            await self._refuse_if_no_admin_left()
-        await self.session.commit()
+    async def _column_values(self, user: User, requested: dict[str, Any]) -> dict[str, Any]:
+        """Validate requested changes and turn them into column values (hashing a new password)."""
+        changes: dict[str, Any] = {}
+        for field, value in requested.items():
+            if value is None:
+                continue
+            if field == "email":
+                if value == user.email:
+                    continue
+                if await self.get_by_email(email=value) is not None:
+                    raise EmailAlreadyUsed()
+                changes["email"] = value
+                changes["is_verified"] = False
+            elif field == "password":
+                check_password(value, email=requested.get("email") or user.email)
+                changes["hashed_password"] = await self.passwords.hash_async(value)
+            elif field == "role":
+                changes["role"] = Role(value)
+            else:
+                changes[field] = value
+        return changes
 
     async def _lock_active_admins(self) -> None:
-        await self.session.execute(
-            select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).with_for_update()
+        await self.db.execute(
+            select(user_columns.id)
+            .where(user_columns.role == Role.ADMIN, user_columns.is_active.is_(True))
+            .with_for_update()
         )
 
     async def _refuse_if_no_admin_left(self) -> None:
-        remaining = await self.session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+        remaining = await self.db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(user_columns.role == Role.ADMIN, user_columns.is_active.is_(True))
         )
         if not remaining:
-            await self.session.rollback()
+            await self.db.rollback()
             raise LastAdminError()
 
 
@@ -165,12 +239,5 @@ def _planned_for_sqlite(conditions: list[ColumnElement[bool]], *, walk_created_a
     from the application, which knows the exact totals. PostgreSQL keeps per-value statistics,
     weighs the LIMIT itself and gets no hint.
     """
-    hint = literal_column("1.0" if walk_created_at else "0.000001")
+    hint: ColumnElement[float] = literal_column("1.0" if walk_created_at else "0.000001")
     return [func.likelihood(condition, hint) for condition in conditions]
-
-
-async def get_user_service(session: SessionDep, manager: UserManagerDep) -> UserService:
-    return UserService(session=session, manager=manager)
-
-
-UserServiceDep = Annotated[UserService, Depends(get_user_service)]

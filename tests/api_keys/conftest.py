@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, update
 
 from app.api_keys.models import ApiKey
-from app.auth.events import AuthChange, EventKind, record_auth_events
+from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.users.models import User
 from tests.conftest import Account
 
@@ -43,7 +43,7 @@ class Keys:
         return IssuedKey(id=uuid.UUID(body["id"]), key=body["key"], body=body)
 
     async def row(self, key_id: uuid.UUID) -> ApiKey:
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             row = await session.get(ApiKey, key_id)
             assert row is not None
             return row
@@ -51,9 +51,9 @@ class Keys:
     async def set_columns(self, key_id: uuid.UUID, **values: Any) -> None:
         """Change the key's row directly, recording the auth event any code path that changes
         keys records, so workers' caches learn of it."""
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(**values))
-            record_auth_events(session, [AuthChange(EventKind.API_KEY, key_id)])
+            record_auth_events(session, [AuthChange(ChangeKind.API_KEY, key_id)])
             await session.commit()
 
 
@@ -64,7 +64,7 @@ class Owners:
         self.app = app
 
     async def update(self, account: Account, **values: Any) -> None:
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             row = await session.get(User, account.id)
             assert row is not None
             for name, value in values.items():
@@ -72,7 +72,7 @@ class Owners:
             await session.commit()
 
     async def delete(self, account: Account) -> None:
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             row = await session.get(User, account.id)
             assert row is not None
             await session.delete(row)
@@ -93,7 +93,7 @@ def keys(app: FastAPI, client: httpx.AsyncClient) -> Keys:
 def recorded_statements(app: FastAPI) -> Iterator[list[str]]:
     """Every SQL statement the app sends while the block runs."""
     statements: list[str] = []
-    engine = app.state.database.engine.sync_engine
+    engine = app.state.services.database.engine.sync_engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)

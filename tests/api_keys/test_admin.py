@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 
 ADMIN_LISTED_FIELDS = {
     "id",

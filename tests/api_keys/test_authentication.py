@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from app.api_keys.keys import PREFIX, _checksum
-from app.auth.dependencies import CurrentCaller
-from app.rbac.roles import Role
+from app.api_keys.loaders import api_key_use_recorder
+from app.core.api_key_format import PREFIX, _checksum
+from app.http.caller import CurrentCaller
+from app.core.roles import Role
 from tests.api_keys.conftest import recorded_statements
 
 
@@ -260,12 +261,12 @@ async def test_use_after_a_minute_records_again(client, user, keys):
 async def test_conditional_update_leaves_a_fresher_value_alone(app, client, user, keys):
     """Another worker recorded a use a moment ago: this worker's stale copy must not overwrite it."""
     issued = await keys.create(user)
-    authenticator = app.state.api_keys
+    record_use = api_key_use_recorder(app.state.services.database)
     stale = await keys.row(issued.id)
     stale.last_used_at = datetime.now(UTC) - timedelta(minutes=5)
     fresh = datetime.now(UTC) - timedelta(seconds=5)
     await keys.set_columns(issued.id, last_used_at=fresh)
-    await authenticator._record_use(stale.key_hash, stale, datetime.now(UTC))
+    await record_use(stale, datetime.now(UTC))
     assert (await keys.row(issued.id)).last_used_at == fresh
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.api_keys.keys import PREFIX, is_well_formed
+from app.core.api_key_format import PREFIX, is_well_formed
 
 CREATED_FIELDS = {"id", "name", "prefix", "role", "created_at", "expires_at", "key"}
 

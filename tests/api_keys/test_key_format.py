@@ -7,22 +7,26 @@ import string
 
 from pydantic import SecretStr
 
-from app.api_keys.keys import (
+from app.core.api_key_format import (
     ALPHABET,
     CHECKSUM_LENGTH,
     KEY_LENGTH,
     PREFIX,
     RANDOM_LENGTH,
-    ApiKeyHasher,
     display_prefix,
     generate_key,
     is_well_formed,
 )
 from app.config import Settings
+from app.core.secrets import KeyRing, SecretPurpose
 
 
 def _settings(secret: str) -> Settings:
     return Settings(_env_file=None, secret_key=SecretStr(secret))  # type: ignore[call-arg]
+
+
+def _api_key_hasher(secret: str):
+    return KeyRing.from_settings(_settings(secret)).hasher(SecretPurpose.API_KEY)
 
 
 def test_generated_key_has_prefix_random_part_and_checksum():
@@ -68,8 +72,8 @@ def test_display_prefix_is_a_short_start_of_the_key():
 
 def test_hash_is_keyed_by_the_server_secret():
     key = generate_key()
-    first = ApiKeyHasher(_settings("a" * 40)).digest(key)
-    assert first == ApiKeyHasher(_settings("a" * 40)).digest(key)
-    assert first != ApiKeyHasher(_settings("b" * 40)).digest(key)
+    first = _api_key_hasher("a" * 40).digest(key)
+    assert first == _api_key_hasher("a" * 40).digest(key)
+    assert first != _api_key_hasher("b" * 40).digest(key)
     assert first != hashlib.sha256(key.encode()).hexdigest()
     assert len(first) == 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 
 
 async def test_owner_revokes_a_key(client, user, keys):

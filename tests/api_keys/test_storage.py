@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import Connection
 
-from app.api_keys.keys import PREFIX
-from app.auth.secrets import derive_secret
+from app.core.api_key_format import PREFIX
+from app.core.secrets import SecretPurpose, derive_secret
 from tests.backends import DATABASE_VARIABLE, configured
 
 
 async def test_stored_hash_is_hmac_sha256_of_the_key_under_the_api_key_secret(settings, user, keys):
     issued = await keys.create(user)
     row = await keys.row(issued.id)
-    expected = hmac.new(derive_secret(settings, "api-key").encode(), issued.key.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(derive_secret(settings.signing_secret(), SecretPurpose.API_KEY).encode(), issued.key.encode(), hashlib.sha256).hexdigest()
     assert row.key_hash == expected
     assert row.key_hash != issued.key
     assert row.key_hash != hashlib.sha256(issued.key.encode()).hexdigest()  # keyed, not a plain digest
@@ -46,7 +46,7 @@ async def test_no_stored_row_contains_the_key(app, user, keys):
     row = await keys.row(issued.id)
     secret_part = issued.key[len(issued.body["prefix"]) :]
 
-    async with app.state.database.engine.connect() as connection:
+    async with app.state.services.database.engine.connect() as connection:
         values = await connection.run_sync(every_stored_value)
 
     assert row.key_hash in values  # the search does reach the key's row
@@ -62,7 +62,7 @@ async def test_database_files_never_contain_the_key(app, settings, user, keys):
     issued = await keys.create(user)
     row = await keys.row(issued.id)
     secret_part = issued.key[len(issued.body["prefix"]) :].encode()
-    database = Path(app.state.database.engine.url.database)
+    database = Path(app.state.services.database.engine.url.database)
     files = [path for path in database.parent.glob(database.name + "*") if path.is_file()]
     # The search does reach what was written: the hash is there.
     assert any(row.key_hash.encode() in path.read_bytes() for path in files)
@@ -73,5 +73,5 @@ async def test_database_files_never_contain_the_key(app, settings, user, keys):
 
 
 async def test_hash_key_is_derived_for_api_keys_alone(settings):
-    assert derive_secret(settings, "api-key") != derive_secret(settings, "access-token")
-    assert derive_secret(settings, "api-key") != settings.signing_secret()
+    assert derive_secret(settings.signing_secret(), SecretPurpose.API_KEY) != derive_secret(settings.signing_secret(), SecretPurpose.ACCESS_TOKEN)
+    assert derive_secret(settings.signing_secret(), SecretPurpose.API_KEY) != settings.signing_secret()

@@ -74,20 +74,20 @@ async def assert_access_works(client: httpx.AsyncClient, access_token: str) -> N
 
 
 async def sessions_of(app: FastAPI, user_id: uuid.UUID) -> list[AuthSession]:
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         found = await db.scalars(select(AuthSession).where(AuthSession.user_id == user_id))
         return list(found.all())
 
 
 async def tokens_of(app: FastAPI, session_id: uuid.UUID) -> list[RefreshToken]:
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         found = await db.scalars(select(RefreshToken).where(RefreshToken.session_id == session_id))
         return list(found.all())
 
 
 async def age_refresh_tokens(app: FastAPI, *, by: timedelta) -> None:
     """Move every refresh token's timestamps into the past, as if `by` had passed."""
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         for token in (await db.scalars(select(RefreshToken))).all():
             token.created_at -= by
             token.expires_at -= by
@@ -97,7 +97,7 @@ async def age_refresh_tokens(app: FastAPI, *, by: timedelta) -> None:
 
 
 async def set_session(app: FastAPI, session_id: uuid.UUID, **values: Any) -> None:
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         await db.execute(update(AuthSession).where(AuthSession.id == session_id).values(**values))
         await db.commit()
 

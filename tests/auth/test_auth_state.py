@@ -16,11 +16,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from app.auth.events import AuthChange, AuthEvent, EventKind
-from app.auth.state import AuthCache, SessionState
+from app.authstate.cache import AuthCache
+from app.authstate.changes import AuthChange, AuthEvent, ChangeKind
+from app.core.identity import SessionState
 from app.config import Settings
 from app.main import create_app
-from app.rbac.roles import Role
+from app.core.roles import Role
 from tests.ratelimit.conftest import redis_server_url, redis_url  # noqa: F401  (fixtures)
 
 POLL_PATIENCE_SECONDS = 5.0
@@ -154,7 +155,7 @@ async def test_without_redis_or_polling_another_worker_keeps_its_cached_answer(s
 
 
 def _stop_polling(app: FastAPI) -> None:
-    task = app.state.auth_state._task
+    task = app.state.services.auth._task
     assert task is not None
     task.cancel()
 
@@ -170,27 +171,47 @@ async def _login_new_user(app: FastAPI, client: httpx.AsyncClient, *, role: Role
 # --- the event reader and the cache ---------------------------------------------------------
 
 
+class Loads:
+    """A loader that counts its calls: a lookup that calls it found nothing cached."""
+
+    def __init__(self, value: SessionState | None = None) -> None:
+        self.value = value or SessionState(user_id=uuid.uuid4(), active=True)
+        self.calls = 0
+
+    async def __call__(self, _key: object) -> SessionState | None:
+        self.calls += 1
+        return self.value
+
+
+async def _is_cached(cache: AuthCache, session_id: uuid.UUID) -> bool:
+    probe = Loads()
+    await cache.session(session_id, probe)
+    cache.forget([AuthChange(ChangeKind.SESSION, session_id)])  # the probe's own entry goes again
+    return probe.calls == 0
+
+
 async def test_an_event_committed_after_a_later_one_is_still_read(app):
     """PostgreSQL hands out ids before commit: a later id may become visible first."""
-    state = app.state.auth_state
+    state = app.state.services.auth
+    cache = state._cache
     await state.sync()
     base = state._reader.last_id
     subject_late, subject_early = uuid.uuid4(), uuid.uuid4()
-    state.cache.sessions[subject_early] = SessionState(user_id=uuid.uuid4(), active=True)
-    async with app.state.database.sessionmaker() as db:
-        db.add(AuthEvent(id=base + 2, kind=EventKind.SESSION.value, subject=subject_late))
+    await cache.session(subject_early, Loads())
+    async with app.state.services.database.sessionmaker() as db:
+        db.add(AuthEvent(id=base + 2, kind=ChangeKind.SESSION.value, subject=subject_late))
         await db.commit()
     await state.sync()
     assert state._reader.last_id == base + 2
     assert base + 1 in state._reader.gaps
 
-    async with app.state.database.sessionmaker() as db:
-        db.add(AuthEvent(id=base + 1, kind=EventKind.SESSION.value, subject=subject_early))
+    async with app.state.services.database.sessionmaker() as db:
+        db.add(AuthEvent(id=base + 1, kind=ChangeKind.SESSION.value, subject=subject_early))
         await db.commit()
-    state.cache.sessions[subject_early] = SessionState(user_id=uuid.uuid4(), active=True)  # re-cached meanwhile
+    await cache.session(subject_early, Loads())  # re-cached meanwhile
     await state.sync()
 
-    assert subject_early not in state.cache.sessions
+    assert not await _is_cached(cache, subject_early)
     assert not state._reader.gaps
 
 
@@ -198,30 +219,33 @@ async def test_a_value_loaded_across_a_change_is_not_cached():
     cache = AuthCache(size=10, ttl=60)
     session_id = uuid.uuid4()
 
-    async def load_then_change() -> SessionState:
-        cache.forget([AuthChange(EventKind.SESSION, session_id)])  # a revocation lands mid-load
+    async def load_then_change(_key: object) -> SessionState:
+        cache.forget([AuthChange(ChangeKind.SESSION, session_id)])  # a revocation lands mid-load
         return SessionState(user_id=uuid.uuid4(), active=True)
 
     await cache.session(session_id, load_then_change)
 
-    assert session_id not in cache.sessions
+    assert not await _is_cached(cache, session_id)
 
 
 async def test_forgetting_a_user_forgets_their_sessions_and_keeps_others():
     cache = AuthCache(size=10, ttl=60)
     user_id, other_id = uuid.uuid4(), uuid.uuid4()
     mine, theirs = uuid.uuid4(), uuid.uuid4()
-    cache.sessions[mine] = SessionState(user_id=user_id, active=True)
-    cache.sessions[theirs] = SessionState(user_id=other_id, active=True)
+    await cache.session(mine, Loads(SessionState(user_id=user_id, active=True)))
+    await cache.session(theirs, Loads(SessionState(user_id=other_id, active=True)))
 
-    cache.forget([AuthChange(EventKind.USER, user_id)])
+    cache.forget([AuthChange(ChangeKind.USER, user_id)])
 
-    assert mine not in cache.sessions
-    assert theirs in cache.sessions
+    assert not await _is_cached(cache, mine)
+    assert await _is_cached(cache, theirs)
 
 
 async def test_the_caches_are_bounded():
     cache = AuthCache(size=100, ttl=60)
+    first = uuid.uuid4()
+    await cache.session(first, Loads())
     for _ in range(1000):
-        cache.sessions[uuid.uuid4()] = None
-    assert len(cache.sessions) == 100
+        await cache.session(uuid.uuid4(), Loads())
+    assert len(cache._sessions) == 100
+    assert not await _is_cached(cache, first)

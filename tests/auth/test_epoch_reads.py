@@ -1,14 +1,15 @@
-"""With Redis, each worker reads the auth-change counter before deciding on a request; requests
+"""With Redis, each lookup of the auth state first reads the auth-change counter; lookups
 that arrive together share one read, and a request never relies on a read sent before it
 arrived."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
-from app.auth.state import AuthState
+from app.authstate.state import AuthState, Loaders
 
 
 class SlowCountingRedis:
@@ -28,7 +29,14 @@ class SlowCountingRedis:
 
 @pytest.fixture
 def state_with_redis(app, monkeypatch) -> tuple[AuthState, SlowCountingRedis, list[int]]:
-    state = AuthState(settings=app.state.settings, database=app.state.database)
+    async def nothing(_key: object) -> None:
+        return None
+
+    state = AuthState(
+        settings=app.state.services.settings,
+        database=app.state.services.database,
+        loaders=Loaders(user=nothing, session=nothing, api_key=nothing),
+    )
     redis = SlowCountingRedis(b"1")
     state.redis = redis  # type: ignore[assignment]
     state._seen_epoch = b"1"
@@ -43,7 +51,7 @@ def state_with_redis(app, monkeypatch) -> tuple[AuthState, SlowCountingRedis, li
 
 async def test_requests_arriving_together_share_one_read(state_with_redis):
     state, redis, syncs = state_with_redis
-    requests = [asyncio.ensure_future(state.ensure_fresh()) for _ in range(20)]
+    requests = [asyncio.ensure_future(state.user(uuid.uuid4())) for _ in range(20)]
     await asyncio.sleep(0.01)
     redis.answer.set()
     await asyncio.gather(*requests)
@@ -54,10 +62,10 @@ async def test_requests_arriving_together_share_one_read(state_with_redis):
 
 async def test_a_request_arriving_after_a_change_waits_for_a_read_sent_after_it(state_with_redis):
     state, redis, syncs = state_with_redis
-    early = asyncio.ensure_future(state.ensure_fresh())
+    early = asyncio.ensure_future(state.user(uuid.uuid4()))
     await asyncio.sleep(0.01)  # the early read is on its way, with the old value
     redis.value = b"2"  # another worker announces a change
-    late = asyncio.ensure_future(state.ensure_fresh())
+    late = asyncio.ensure_future(state.user(uuid.uuid4()))
     await asyncio.sleep(0.01)
     redis.answer.set()
     await asyncio.gather(early, late)
@@ -69,8 +77,8 @@ async def test_a_request_arriving_after_a_change_waits_for_a_read_sent_after_it(
 
 async def test_a_request_that_goes_away_does_not_cancel_the_shared_read(state_with_redis):
     state, redis, _ = state_with_redis
-    leaving = asyncio.ensure_future(state.ensure_fresh())
-    staying = asyncio.ensure_future(state.ensure_fresh())
+    leaving = asyncio.ensure_future(state.user(uuid.uuid4()))
+    staying = asyncio.ensure_future(state.user(uuid.uuid4()))
     await asyncio.sleep(0.01)
     leaving.cancel()
     redis.answer.set()

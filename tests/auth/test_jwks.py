@@ -13,7 +13,7 @@ import jwt
 import pytest
 import uvicorn
 
-from app.auth.keys import thumbprint
+from app.core.signing_keys import thumbprint
 from app.main import create_app
 from tests.auth.sessions_support import (
     assert_access_refused,

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from app.auth.passwords import PasswordHasher, PasswordHashingOnEventLoop
+from app.core.passwords import PasswordHasher, PasswordHashingOnEventLoop
 
 MULTIBYTE_256 = ("pässwörd-密码-🔐" * 20)[:256]
 
@@ -34,7 +34,7 @@ def test_first_use_in_a_fresh_process_works_with_bcrypt_5():
         """
         import bcrypt
         assert int(bcrypt.__version__.split(".")[0]) >= 5, bcrypt.__version__
-        from app.auth.passwords import PasswordHasher
+        from app.core.passwords import PasswordHasher
         hasher = PasswordHasher(rounds=4, threads=1)
         hashed = hasher.hash("correct horse battery staple")
         assert hasher.verify_and_update("correct horse battery staple", hashed)[0]

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from app.auth.secrets import derive_secret
+from app.core.secrets import SecretPurpose, derive_secret
 from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User
 from tests.auth.sessions_support import (
@@ -41,9 +41,9 @@ def session_of(tokens: dict) -> uuid.UUID:
 
 async def set_used_at(app, refresh_token_plain: str, settings, when) -> None:
     digest = hmac.new(
-        derive_secret(settings, "refresh-token").encode(), refresh_token_plain.encode(), hashlib.sha256
+        derive_secret(settings.signing_secret(), SecretPurpose.REFRESH_TOKEN).encode(), refresh_token_plain.encode(), hashlib.sha256
     ).hexdigest()
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         row = await db.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
         assert row is not None
         row.used_at = when
@@ -72,7 +72,7 @@ async def test_refresh_token_is_stored_only_as_its_keyed_hash(client, app, user,
     session_id = sid_of(tokens["access_token"])
     [stored] = await tokens_of(app, uuid.UUID(session_id))
     expected = hmac.new(
-        derive_secret(settings, "refresh-token").encode(), tokens["refresh_token"].encode(), hashlib.sha256
+        derive_secret(settings.signing_secret(), SecretPurpose.REFRESH_TOKEN).encode(), tokens["refresh_token"].encode(), hashlib.sha256
     ).hexdigest()
     assert stored.token_hash == expected
     assert tokens["refresh_token"] not in repr(stored.__dict__)
@@ -279,7 +279,7 @@ async def test_malformed_refresh_token_is_refused(client):
 async def test_expired_refresh_token_is_refused(client, app, user):
     tokens = await login(client, user.email, user.password)
     session_id = session_of(tokens)
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         for token in (await db.scalars(select(RefreshToken).where(RefreshToken.session_id == session_id))).all():
             token.expires_at = ago(seconds=1)
         await db.commit()
@@ -303,7 +303,7 @@ async def test_refresh_token_of_a_revoked_session_is_refused(client, app, user):
 
 async def test_refresh_token_of_a_deactivated_user_is_refused(client, app, user):
     tokens = await login(client, user.email, user.password)
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         row = await db.get(User, user.id)
         row.is_active = False
         await db.commit()
@@ -319,7 +319,7 @@ async def test_refresh_after_the_user_was_deleted_is_refused_and_the_rows_are_go
     assert deleted.status_code == 204, deleted.text
     assert_invalid_grant(await refresh(client, tokens["refresh_token"]))
     assert await sessions_of(app, user.id) == []
-    async with app.state.database.sessionmaker() as db:
+    async with app.state.services.database.sessionmaker() as db:
         orphans = await db.scalars(select(RefreshToken).where(~RefreshToken.session_id.in_(select(AuthSession.id))))
         assert orphans.all() == []
 

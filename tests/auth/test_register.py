@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -15,7 +15,7 @@ async def register(client, email: str, password: str = DEFAULT_PASSWORD, **extra
 
 
 async def stored_user(app, user_id: str) -> User:
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         user = await session.get(User, uuid.UUID(user_id))
         assert user is not None
         return user

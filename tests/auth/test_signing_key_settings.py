@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.auth.keys import SigningKeys
+from app.core.signing_keys import SigningKeys
 from app.config import ConfigurationError, Settings
 from app.main import create_app
 from tests.auth.sessions_support import public_pem, write_private_key

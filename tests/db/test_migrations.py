@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from app.db.engine import Database, create_database
 from app.db.migrate import alembic_config, current_revision, head_revision, migrate
-from app.db.models import Base
+from app.tables import Base
 
 
 @pytest.fixture

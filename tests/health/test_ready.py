@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -35,14 +36,16 @@ async def test_ready_needs_no_credentials_and_is_not_marked_protected(client):
 
 
 async def test_not_ready_when_the_database_does_not_answer(app, client):
-    working = app.state.database
+    working = app.state.services
     unreachable = create_async_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{closed_port()}/gatehouse")
-    app.state.database = Database(engine=unreachable, sessionmaker=async_sessionmaker(unreachable))
+    app.state.services = replace(
+        working, database=Database(engine=unreachable, sessionmaker=async_sessionmaker(unreachable))
+    )
     try:
         response = await client.get("/ready")
         health = await client.get("/health")
     finally:
-        app.state.database = working
+        app.state.services = working
         await unreachable.dispose()
 
     assert response.status_code == 503

@@ -24,7 +24,7 @@ class Clock:
         self.app = app
 
     async def end_all_locks(self) -> None:
-        async with self.app.state.database.sessionmaker() as session:
+        async with self.app.state.services.database.sessionmaker() as session:
             await session.execute(update(LoginLockout).values(locked_until=utcnow() - timedelta(seconds=1)))
             await session.commit()
 

@@ -84,11 +84,11 @@ async def test_attempts_during_a_lock_do_not_extend_it(client, accounts, app):
     account = await accounts.create(login=False)
     for _ in range(MAX_FAILURES):
         await log_in(client, account.email)
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         before = (await session.scalars(select(LoginLockout))).one()
     for _ in range(3):
         await log_in(client, account.email)
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         after = (await session.scalars(select(LoginLockout))).one()
     assert (after.failed_count, after.locked_until) == (before.failed_count, before.locked_until)
 
@@ -114,7 +114,7 @@ async def test_no_email_is_stored_for_failed_logins(client, app):
     email = "nobody-here@example.com"
     for _ in range(MAX_FAILURES):
         await log_in(client, email)
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         rows = (await session.scalars(select(LoginLockout))).all()
     assert len(rows) == 1
     assert rows[0].failed_count == MAX_FAILURES
@@ -123,7 +123,7 @@ async def test_no_email_is_stored_for_failed_logins(client, app):
 
 
 async def test_every_answer_costs_one_password_verification(client, accounts, app, monkeypatch):
-    passwords = app.state.passwords
+    passwords = app.state.services.passwords
     account = await accounts.create(login=False)
     await passwords.burn_verify("prepare the dummy hash")
     verifications = []

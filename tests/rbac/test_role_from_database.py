@@ -3,7 +3,7 @@ to the next request whatever tokens the user already holds."""
 
 from __future__ import annotations
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 
 
 async def test_demoted_admin_gets_403_on_the_next_request_with_the_old_token(client, admin, accounts):

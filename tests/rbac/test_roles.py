@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from app.auth.caller import Caller, Credential
-from app.errors import Forbidden
-from app.rbac.dependencies import RoleChecker
-from app.rbac.roles import ROLE_PERMISSIONS, Permission, Role, has_permission, lesser_role, roles_with
+from app.core.identity import Caller, Credential
+from app.core.errors import Forbidden
+from app.http.rbac import RoleChecker
+from app.core.roles import ROLE_PERMISSIONS, Permission, Role, has_permission, lesser_role, roles_with
 from app.users.models import User
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 from tests.support import OTHER_KEY, bearer, forge_token, insert_api_key, insert_item, session_id_of
 
 ALL = frozenset(Role)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.items.models import Item
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -282,7 +282,7 @@ async def test_deleting_a_user_deletes_their_items(client, app, admin, user):
 
     await client.delete(f"/admin/users/{user.id}", headers=admin.headers)
 
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         assert await session.get(Item, uuid.UUID(item_id)) is None
 
 
@@ -409,7 +409,7 @@ async def test_two_admins_deleting_each_other_at_once_leave_one_admin(client, ap
 
 
 async def active_admin_count(app) -> int:
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         count = await session.scalar(
             select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
         )

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.config import ConfigurationError, Settings
 from app.main import create_app
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.models import User
 
 FIRST_ADMIN = {"first_admin_email": "Root@Example.com", "first_admin_password": "first-admin-password"}
@@ -32,12 +32,12 @@ async def running(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 async def admins(application: FastAPI) -> list[User]:
-    async with application.state.database.sessionmaker() as session:
+    async with application.state.services.database.sessionmaker() as session:
         return list((await session.scalars(select(User).where(User.role == Role.ADMIN))).all())
 
 
 async def user_count(application: FastAPI) -> int:
-    async with application.state.database.sessionmaker() as session:
+    async with application.state.services.database.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(User)) or 0)
 
 

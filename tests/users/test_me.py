@@ -6,14 +6,14 @@ import asyncio
 
 import pytest
 
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.models import User
 
 NEW_PASSWORD = "a-brand-new-password"
 
 
 async def stored(app, account) -> User:
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         user = await session.get(User, account.id)
         assert user is not None
         return user

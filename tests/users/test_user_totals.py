@@ -17,7 +17,7 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import bindparam, event, func, select, text
 
 from app.db.base import UTCDateTime
-from app.rbac.roles import Role
+from app.core.roles import Role
 from app.users.models import User
 from tests.backends import DATABASE_VARIABLE, configured
 from tests.conftest import DEFAULT_PASSWORD
@@ -41,7 +41,7 @@ async def counted_rows(app, *, role: str | None = None, is_active: str | None = 
         statement = statement.where(User.role == Role(role))
     if is_active is not None:
         statement = statement.where(User.is_active.is_(is_active == "true"))
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         return int(await session.scalar(statement) or 0)
 
 
@@ -70,7 +70,7 @@ async def insert_users_with_sql(app, rows: list[tuple[Role, bool]]) -> list[uuid
         }
         for role, is_active in rows
     ]
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         await session.execute(INSERT_USER, values)
         await session.commit()
     return [value["id"] for value in values]
@@ -78,7 +78,7 @@ async def insert_users_with_sql(app, rows: list[tuple[Role, bool]]) -> list[uuid
 
 async def run_sql(app, statement: str, ids: list[uuid.UUID]) -> None:
     """Run one statement over the users `ids` names (as `:ids`)."""
-    async with app.state.database.sessionmaker() as session:
+    async with app.state.services.database.sessionmaker() as session:
         await session.execute(text(statement).bindparams(bindparam("ids", type_=GUID(), expanding=True)), {"ids": ids})
         await session.commit()
 
@@ -287,7 +287,7 @@ def statements(app) -> list[str]:
     def record(connection, cursor, statement, parameters, context, executemany) -> None:
         seen.append(statement)
 
-    engine = app.state.database.engine.sync_engine
+    engine = app.state.services.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)
@@ -325,7 +325,7 @@ def page_queries(app) -> list[tuple[str, Any]]:
         if "FROM users" in statement and "ORDER BY users.created_at DESC" in statement:
             seen.append((statement, parameters))
 
-    engine = app.state.database.engine.sync_engine
+    engine = app.state.services.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)
@@ -355,7 +355,7 @@ async def test_the_page_query_reads_through_the_cheaper_index(client, app, admin
 
     assert response.status_code == 200
     [(statement, parameters)] = page_queries
-    async with app.state.database.engine.connect() as connection:
+    async with app.state.services.database.engine.connect() as connection:
         plan = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()
     details = " / ".join(row[-1] for row in plan)
     assert f"USING INDEX {index}" in details, details

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from app.config import get_settings
 from app.db.engine import create_database
-from app.db.models import Base
+from app.tables import Base
 
 target_metadata = Base.metadata
 

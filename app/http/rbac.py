@@ -1,17 +1,20 @@
-"""`RoleChecker`: the dependency that declares who may call a route."""
+"""`RoleChecker`: the dependency that declares who may call a route.
+
+Routes name a permission (`require(Permission.X)`); the roles that hold it come from the one
+table `app.core.roles.ROLE_PERMISSIONS`, so "admin" is said in exactly one place.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 
-from app.auth.caller import Caller
-from app.auth.dependencies import CurrentCaller
-from app.auth.state import UserSnapshot
-from app.errors import Forbidden
-from app.rbac.roles import Permission, Role, roles_with
+from app.core.errors import Forbidden
+from app.core.identity import Caller
+from app.core.roles import Permission, Role, roles_with
+from app.http.caller import CurrentCaller
 
 
 class RoleChecker:
@@ -34,16 +37,10 @@ class RoleChecker:
         return cls(roles_with(permission))
 
 
-admin_only = RoleChecker([Role.ADMIN])
-
-AdminCaller = Annotated[Caller, Depends(admin_only)]
-
-
-# Module level on purpose: with postponed annotations FastAPI resolves a dependency's annotations
-# in the module's globals, so a closure over a local checker would turn `caller` into a query
-# parameter.
-async def _admin_user(caller: AdminCaller) -> UserSnapshot:
-    return caller.user
+def require(permission: Permission) -> Any:
+    """`Annotated[Caller, require(Permission.X)]`: the caller, if their role holds `permission`."""
+    return Depends(RoleChecker.for_permission(permission))
 
 
-AdminUser = Annotated[UserSnapshot, Depends(_admin_user)]
+# Who may manage every account (and their sessions): the admin routes' gate.
+UserManager = Annotated[Caller, require(Permission.USERS_MANAGE)]

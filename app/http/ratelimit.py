@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from app.http.services import get_services
 from app.ratelimit.errors import RateLimited
-from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import remember_headers
 
 
@@ -17,7 +17,7 @@ async def enforce_rate_limit(request: Request) -> None:
     registered limit pass through untouched. It runs before the route's own dependencies, so a
     refused request costs no database work and no password hashing.
     """
-    rate_limits: RateLimits = request.app.state.rate_limits
+    rate_limits = get_services(request).rate_limits
     route_name = getattr(request.scope.get("route"), "name", None)
     if route_name is None or not rate_limits.limits(route_name):
         return

@@ -24,7 +24,6 @@ import os
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from passlib.context import CryptContext
 from passlib.handlers import bcrypt as passlib_bcrypt
@@ -32,8 +31,9 @@ from passlib.handlers import bcrypt as passlib_bcrypt
 # passlib logs a traceback at WARNING when it cannot read `bcrypt.__about__`, which bcrypt>=4.1
 # no longer has. The version is only used for that log line.
 logging.getLogger("passlib.handlers.bcrypt").setLevel(logging.ERROR)
-passlib_bcrypt._BcryptBackend._workrounds_initialized = True
-passlib_bcrypt._BcryptBackend._fallback_ident = passlib_bcrypt.IDENT_2B
+# Private passlib attributes (no stub knows them): the self-test is done, and the ident is 2b.
+passlib_bcrypt._BcryptBackend._workrounds_initialized = True  # type: ignore[attr-defined]
+passlib_bcrypt._BcryptBackend._fallback_ident = passlib_bcrypt.IDENT_2B  # type: ignore[attr-defined]
 
 
 class PasswordHashingOnEventLoop(RuntimeError):
@@ -79,12 +79,14 @@ class PasswordHasher:
     # fastapi-users' PasswordHelperProtocol: synchronous, never on the event loop.
     def hash(self, password: str) -> str:
         _refuse_on_event_loop()
-        return self.context.hash(password)
+        hashed: str = self.context.hash(password)
+        return hashed
 
     def verify_and_update(self, plain_password: str, hashed_password: str) -> tuple[bool, str | None]:
         _refuse_on_event_loop()
         try:
-            return self.context.verify_and_update(plain_password, hashed_password)
+            verified, new_hash = self.context.verify_and_update(plain_password, hashed_password)
+            return bool(verified), new_hash
         except (ValueError, TypeError):  # not a hash we know: never verifies
             return False, None
 
@@ -93,10 +95,11 @@ class PasswordHasher:
 
     # What the service calls.
     async def hash_async(self, password: str) -> str:
-        return await self._run(self.hash, password)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.hash, password)
 
     async def verify_async(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
-        return await self._run(self.verify_and_update, password, hashed_password)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.verify_and_update, password, hashed_password)
 
     async def warm_up(self) -> None:
         """Make the hash that unknown-email logins verify against, at start-up, so that even the
@@ -110,10 +113,6 @@ class PasswordHasher:
         await self.warm_up()
         assert self._dummy_hash is not None
         await self.verify_async(password, self._dummy_hash)
-
-    async def _run(self, function: Any, *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, function, *args)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,7 +1,7 @@
-"""Every domain's tables, imported so that `Base.metadata` knows them all (for Alembic)."""
+"""Every table of the application, imported so that `Base.metadata` knows them all (for Alembic)."""
 
 from app.api_keys.models import ApiKey
-from app.auth.events import AuthEvent
+from app.authstate.changes import AuthEvent
 from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout

@@ -1,7 +1,7 @@
 """The OpenAPI document offers both credentials wherever the caller dependency accepts them.
 
 Protected routes declare the bearer scheme through their caller dependency
-(`app.auth.dependencies.CallerFromCredentials`), which also accepts `X-API-Key`; this adds the
+(`app.http.caller.CallerFromCredentials`), which also accepts `X-API-Key`; this adds the
 API key scheme as the alternative ("either one") to exactly the operations that depend on it,
 so /docs and generated clients know both. Routes that take only a bearer token (fastapi-users'
 logout) keep only the bearer scheme.
@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.api_keys.authentication import api_key_scheme
+from app.http.caller import api_key_scheme
 
 
 def with_api_key_scheme(app: FastAPI, *, routers: Iterable[APIRouter], caller_dependency: Callable[..., Any]) -> None:
@@ -31,11 +31,11 @@ def with_api_key_scheme(app: FastAPI, *, routers: Iterable[APIRouter], caller_de
         schema = build()
         declared = api_key_scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
         schema.setdefault("components", {}).setdefault("securitySchemes", {})[api_key_scheme.scheme_name] = declared
-        alternative = {api_key_scheme.scheme_name: []}
+        alternative: dict[str, list[str]] = {api_key_scheme.scheme_name: []}
         for route in routes:
             if not _depends_on(route.dependant, caller_dependency):
                 continue
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = schema["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is not None and alternative not in operation.setdefault("security", []):
                     operation["security"].append(alternative)

@@ -10,8 +10,8 @@ A key reads `gatehouse_<43 random base62 characters><6 base62 characters of CRC3
   a string that merely looks like one, without a database look-up. It is no protection against
   forgery, and needs none: a forged key still has to match a stored hash.
 
-The database stores HMAC-SHA256(key) under a server secret derived for this purpose only, plus
-a short display prefix, so a database dump alone yields nothing that authenticates.
+The database stores HMAC-SHA256(key) under a server secret derived for this purpose only
+(`SecretPurpose.API_KEY`), plus a short display prefix, so a database dump alone yields nothing that authenticates.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ import re
 import secrets
 import string
 import zlib
-
-from app.auth.secrets import KeyedHasher
-from app.config import Settings
 
 PREFIX = "gatehouse_"
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # base62
@@ -62,10 +59,3 @@ def is_well_formed(key: str) -> bool:
 
 def display_prefix(key: str) -> str:
     return key[:DISPLAY_LENGTH]
-
-
-class ApiKeyHasher(KeyedHasher):
-    """HMAC-SHA256 under a secret derived from SECRET_KEY for API keys alone."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, "api-key")

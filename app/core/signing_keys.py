@@ -28,8 +28,8 @@ from jose import jwk
 from jose.backends.base import Key
 from jose.utils import base64url_encode
 
-from app.auth.secrets import derive_secret
 from app.config import ConfigurationError, Settings
+from app.core.secrets import SecretPurpose, derive_secret
 
 MIN_RSA_BITS = 2048
 # RFC 7638 3.2: the members of the thumbprint input, per key type.
@@ -54,7 +54,7 @@ class SigningKeys:
     @classmethod
     def from_settings(cls, settings: Settings) -> SigningKeys:
         if settings.jwt_algorithm == "HS256":
-            secret = derive_secret(settings, "access-token")
+            secret = derive_secret(settings.signing_secret(), SecretPurpose.ACCESS_TOKEN)
             return cls(
                 algorithm="HS256",
                 kid=None,
@@ -74,7 +74,7 @@ class SigningKeys:
         return cls(
             algorithm=settings.jwt_algorithm,
             kid=current.kid,
-            signing_key=jwk.construct(private_key, settings.jwt_algorithm),
+            signing_key=jwk.construct(private_key, settings.jwt_algorithm),  # type: ignore[arg-type]
             verification_keys=tuple(keys.values()),
         )
 
@@ -98,7 +98,8 @@ def thumbprint(public_jwk: dict[str, Any]) -> str:
 
 
 def _verification_key(public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey, algorithm: str) -> VerificationKey:
-    key = jwk.construct(public_key, algorithm)
+    # python-jose accepts `cryptography` key objects; its stubs name only serialised forms.
+    key = jwk.construct(public_key, algorithm)  # type: ignore[arg-type]
     members = key.to_dict()
     kid = thumbprint(members)
     public_jwk = {**members, "kid": kid, "use": "sig", "alg": algorithm}

@@ -3,7 +3,7 @@
 An access token follows RFC 9068 where it fits: header `typ: at+jwt`; claims `iss`, `aud`, `sub`,
 `iat`, `exp` and a unique `jti` (so one token can be revoked), plus `sid` when the token belongs
 to a login session. Decoding accepts only the `at+jwt` type, the configured issuer and audience,
-and a signature by one of the service's own keys with that key's own algorithm (`app.auth.keys`):
+and a signature by one of the service's own keys with that key's own algorithm (`app.core.signing_keys`):
 a reset-password or verification token, a token signed with another algorithm (`none` included)
 or by another key is refused. With RS256/ES256 the header names the signing key in `kid`.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 from jose import JWTError, jwt
 
-from app.auth.errors import InvalidToken
-from app.auth.keys import SigningKeys
 from app.config import Settings
+from app.core.errors import InvalidToken
+from app.core.signing_keys import SigningKeys
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")

@@ -4,8 +4,8 @@ Every protected route depends on `get_caller` (directly, or through `RoleChecker
 proves who it is with a bearer access token or with an `X-API-Key` header, never both: a request
 carrying both is refused rather than resolved by a precedence rule nobody remembers. The user,
 and the state of the token's session or of the key, are checked on each request through the
-worker's auth caches (`app.auth.state`), so a demotion, deactivation, logout or revocation
-applies whatever tokens or keys the user still holds.
+worker's auth state (`app.authstate`), so a demotion, deactivation, logout or revocation applies
+whatever tokens or keys the user still holds.
 """
 
 from __future__ import annotations
@@ -13,17 +13,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from app.api_keys.authentication import API_KEY_HEADER, ApiKeyAuthenticator
-from app.api_keys.errors import AmbiguousCredentials, ApiKeyNotAllowed
-from app.auth.authenticator import Authenticator
-from app.auth.backend import TOKEN_URL
-from app.auth.caller import Caller, Credential
-from app.auth.state import UserSnapshot
-from app.db.session import SessionDep
-from app.errors import NotAuthenticated
-from app.users.models import User
+from app.authstate.errors import AmbiguousCredentials, ApiKeyNotAllowed
+from app.core.errors import InvalidToken, NotAuthenticated
+from app.core.identity import Caller, Credential, UserSnapshot
+from app.http.services import get_services
+
+TOKEN_URL = "auth/jwt/login"
+API_KEY_HEADER = "X-API-Key"
+
+api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="APIKeyHeader",
+    description="An API key from POST /api-keys. Do not send it together with a bearer token.",
+    auto_error=False,
+)
 
 
 class CallerFromCredentials(OAuth2PasswordBearer):
@@ -33,27 +38,36 @@ class CallerFromCredentials(OAuth2PasswordBearer):
     the API key header directly instead of through a second security dependency: every
     dependency costs a resolution step on every request, and this one runs on all of them. The
     API key scheme is added to the OpenAPI document beside the bearer one by
-    `app.auth.openapi.with_api_key_scheme`.
+    `app.http.openapi.with_api_key_scheme`.
     """
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         headers = request.headers
-        token = _bearer_token(headers.get("authorization"))
+        token = bearer_token(headers.get("authorization"))
         api_key = headers.get(API_KEY_HEADER)
         if token and api_key:
             raise AmbiguousCredentials()
+        authenticator = get_services(request).authenticator
         if api_key:
-            api_keys: ApiKeyAuthenticator = request.app.state.api_keys
-            return await api_keys.authenticate(key=api_key)
+            return await authenticator.by_api_key(api_key)
         if not token:
             raise NotAuthenticated(
                 "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
             )
-        authenticator: Authenticator = request.app.state.authenticator
         return await authenticator.by_access_token(token)
 
 
-def _bearer_token(authorization: str | None) -> str | None:
+class CallerFromAccessToken(OAuth2PasswordBearer):
+    """The caller of a request from its bearer access token alone (an `X-API-Key` is not read)."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        token = bearer_token(request.headers.get("authorization"))
+        if not token:
+            raise InvalidToken()
+        return await get_services(request).authenticator.by_access_token(token)
+
+
+def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -61,8 +75,13 @@ def _bearer_token(authorization: str | None) -> str | None:
 
 
 get_caller = CallerFromCredentials(tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer", auto_error=False)
+get_access_token_caller = CallerFromAccessToken(
+    tokenUrl=TOKEN_URL, scheme_name="OAuth2PasswordBearer", auto_error=False
+)
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+# Routes that act on the session of the token itself (logout).
+AccessTokenCaller = Annotated[Caller, Depends(get_access_token_caller)]
 
 
 async def get_current_user(caller: CurrentCaller) -> UserSnapshot:
@@ -72,15 +91,12 @@ async def get_current_user(caller: CurrentCaller) -> UserSnapshot:
 CurrentUser = Annotated[UserSnapshot, Depends(get_current_user)]
 
 
-async def get_logged_in_user(caller: CurrentCaller, db: SessionDep) -> User:
-    """The caller's account row, when they proved who they are by logging in rather than with an
-    API key. Guards what would let a key outgrow its cap, such as changing the password."""
+async def get_logged_in_caller(caller: CurrentCaller) -> Caller:
+    """The caller, when they proved who they are by logging in rather than with an API key.
+    Guards what would let a key outgrow its cap, such as changing the password."""
     if caller.credential is not Credential.ACCESS_TOKEN:
         raise ApiKeyNotAllowed()
-    user = await db.get(User, caller.id)
-    if user is None:  # deleted since the request was authenticated
-        raise NotAuthenticated()
-    return user
+    return caller
 
 
-LoggedInUser = Annotated[User, Depends(get_logged_in_user)]
+LoggedInCaller = Annotated[Caller, Depends(get_logged_in_caller)]

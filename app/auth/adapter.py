@@ -1,0 +1,278 @@
+"""The fastapi-users adapter: the one module that imports fastapi-users.
+
+fastapi-users provides the routes for registration, login (token issuing), password reset and
+email verification. Gatehouse plugs its own pieces into the library's seams and keeps the rules
+in its own services:
+
+* `UserManager` hands every account change to `UserService` and the login to `PasswordLogin`, and
+  translates their domain errors into the exceptions fastapi-users' routes answer for (so those
+  routes keep the library's error bodies, e.g. `REGISTER_USER_ALREADY_EXISTS`).
+* `AccessTokenStrategy` and `GatehouseBackend`: a login starts a login session and answers an
+  access token, its `expires_in` and a refresh token, never cached. fastapi-users' own JWT strategy
+  writes no `iat`/`jti`, has no refresh tokens and cannot revoke.
+* Reset-password and verification tokens are fastapi-users' JWTs, signed with keys of their own
+  (`SecretPurpose`), so neither can pass as the other or as an access token. A reset token carries
+  an HMAC fingerprint of the password hash it was issued for: once used, it is spent.
+
+Logout is Gatehouse's own route (`app.auth.router`): it acts on the caller already authenticated,
+so fastapi-users' authenticator, which would authenticate the token a second time, is not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import jwt as pyjwt
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi_users import BaseUserManager, FastAPIUsers, UUIDIDMixin, exceptions
+from fastapi_users.authentication import AuthenticationBackend, BearerTransport, Strategy
+from fastapi_users.jwt import decode_jwt, generate_jwt
+from fastapi_users.openapi import OpenAPIResponseType
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.login import PasswordLogin
+from app.auth.schemas import TokenResponse
+from app.container import Services
+from app.core.errors import InvalidToken
+from app.core.identity import ClientInfo
+from app.core.notifications import AccountNotifier
+from app.core.secrets import SecretPurpose
+from app.db.fastapi_users_db import SQLAlchemyUserDatabase
+from app.http.caller import TOKEN_URL
+from app.http.responses import NO_STORE
+from app.http.services import ClientInfoDep, DbSession, ServicesDep
+from app.lockout.dependencies import LockoutServiceDep
+from app.lockout.service import LockoutService
+from app.sessions.dependencies import SessionServiceDep
+from app.sessions.service import RevokedReason, SessionService
+from app.users.dependencies import UserServiceDep
+from app.users.errors import EmailAlreadyUsed, PasswordRejected, UserAlreadyExists
+from app.users.models import User
+from app.users.schemas import UserCreate, UserRead
+from app.users.service import UserService
+
+logger = logging.getLogger(__name__)
+
+BACKEND_NAME = "jwt"
+# fastapi-users' route names (the rate limits are registered by name).
+LOGIN_ROUTE = f"auth:{BACKEND_NAME}.login"
+LOGOUT_ROUTE = f"auth:{BACKEND_NAME}.logout"
+REGISTER_ROUTE = "register:register"
+FORGOT_PASSWORD_ROUTE = "reset:forgot_password"
+REQUEST_VERIFY_ROUTE = "verify:request-token"
+
+
+class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
+    """fastapi-users' user look-ups, with Gatehouse's email rules."""
+
+    def __init__(self, db: AsyncSession, users: UserService) -> None:
+        super().__init__(db, User)
+        self.users = users
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.users.get_by_email(email=email)
+
+
+class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
+    user_db: UserDatabase
+
+    def __init__(
+        self,
+        *,
+        services: Services,
+        users: UserService,
+        login: PasswordLogin,
+        lockouts: LockoutService,
+    ) -> None:
+        super().__init__(UserDatabase(users.db, users), password_helper=services.passwords)
+        self.users = users
+        self.login = login
+        self.lockouts = lockouts
+        self.notifier: AccountNotifier = services.notifier
+        self._reset_secret = services.keys.secret(SecretPurpose.RESET_PASSWORD_TOKEN)
+        self.reset_password_token_secret = self._reset_secret
+        self.verification_token_secret = services.keys.secret(SecretPurpose.VERIFY_EMAIL_TOKEN)
+
+    async def create(self, user_create: Any, safe: bool = False, request: Request | None = None) -> User:
+        """Registration (`safe`): an email and a password, nothing else."""
+        assert isinstance(user_create, UserCreate)
+        try:
+            user = await self.users.register(email=user_create.email, password=user_create.password)
+        except PasswordRejected as error:
+            raise exceptions.InvalidPasswordException(reason=error.reason) from error
+        except UserAlreadyExists as error:
+            raise exceptions.UserAlreadyExists() from error
+        await self.on_after_register(user, request)
+        return user
+
+    async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User:
+        return await self.login.authenticate(email=credentials.username, password=credentials.password)
+
+    async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
+        """What fastapi-users' verify and reset flows change: `is_verified`, or the password."""
+        try:
+            if set(update_dict) == {"is_verified"}:
+                return await self.users.mark_verified(user=user)
+            if set(update_dict) == {"password"}:
+                return await self.users.set_password(user=user, password=update_dict["password"])
+        except PasswordRejected as error:
+            raise exceptions.InvalidPasswordException(reason=error.reason) from error
+        except EmailAlreadyUsed as error:
+            raise exceptions.UserAlreadyExists() from error
+        raise ValueError(f"no account change of {sorted(update_dict)} goes through fastapi-users")
+
+    # --- password reset: fastapi-users' token, bound to the password hash by an HMAC ------------
+    async def forgot_password(self, user: User, request: Request | None = None) -> None:
+        if not user.is_active:
+            raise exceptions.UserInactive()
+        token = generate_jwt(
+            {
+                "sub": str(user.id),
+                "password_fgpt": self._password_fingerprint(user),
+                "aud": self.reset_password_token_audience,
+            },
+            self.reset_password_token_secret,
+            self.reset_password_token_lifetime_seconds,
+        )
+        await self.on_after_forgot_password(user, token, request)
+
+    async def reset_password(self, token: str, password: str, request: Request | None = None) -> User:
+        try:
+            data = decode_jwt(token, self.reset_password_token_secret, [self.reset_password_token_audience])
+            user = await self.get(self.parse_id(data["sub"]))
+            fingerprint = str(data["password_fgpt"])
+        except (pyjwt.PyJWTError, KeyError, exceptions.InvalidID, exceptions.UserNotExists) as error:
+            raise exceptions.InvalidResetPasswordToken() from error
+        # The fingerprint ties the token to the password it was issued for: once used, it is spent.
+        if not hmac.compare_digest(fingerprint, self._password_fingerprint(user)):
+            raise exceptions.InvalidResetPasswordToken()
+        if not user.is_active:
+            raise exceptions.UserInactive()
+        updated = await self._update(user, {"password": password})
+        await self.on_after_reset_password(user, request)
+        return updated
+
+    def _password_fingerprint(self, user: User) -> str:
+        # fastapi-users bcrypt-hashes the stored hash for this; an HMAC is as binding and costs
+        # microseconds instead of a bcrypt run on the event loop.
+        key = self._reset_secret.encode()
+        return hmac.new(key, user.hashed_password.encode(), hashlib.sha256).hexdigest()
+
+    # --- hooks -----------------------------------------------------------------------------
+    async def on_after_register(self, user: User, request: Request | None = None) -> None:
+        logger.info("user registered id=%s", user.id)
+
+    async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # Whoever reset the password holds the mailbox: their login is no longer locked.
+        await self.lockouts.clear(email=user.email)
+
+    async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
+        await self.notifier.password_reset_requested(user=user, token=token)
+
+    async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
+        await self.notifier.verification_requested(user=user, token=token)
+
+
+class AccessTokenStrategy(Strategy[User, uuid.UUID]):
+    """fastapi-users' Strategy seam, over Gatehouse's login sessions and access tokens."""
+
+    def __init__(self, *, services: Services, login: PasswordLogin, sessions: SessionService, client: ClientInfo):
+        self.services = services
+        self.login = login
+        self.sessions = sessions
+        self.client = client
+
+    async def issue(self, user: User) -> TokenResponse:
+        return await self.login.start_session(user=user, client=self.client)
+
+    async def read_token(self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]) -> User | None:
+        if token is None:
+            return None
+        try:
+            caller = await self.services.authenticator.by_access_token(token)
+        except InvalidToken:
+            return None
+        return await user_manager.user_db.get(caller.id)
+
+    async def write_token(self, user: User) -> str:
+        return (await self.issue(user)).access_token
+
+    async def destroy_token(self, token: str, user: User) -> None:
+        """End the token's session, so its access tokens and refresh tokens stop working."""
+        session_id = self.services.authenticator.claims(token).session_id
+        if session_id is not None:
+            await self.sessions.end(session_id=session_id, reason=RevokedReason.LOGOUT)
+
+
+# --- per-request construction ------------------------------------------------------------------
+async def get_password_login(
+    db: DbSession,
+    services: ServicesDep,
+    users: UserServiceDep,
+    lockouts: LockoutServiceDep,
+    sessions: SessionServiceDep,
+) -> PasswordLogin:
+    return PasswordLogin(
+        db=db,
+        passwords=services.passwords,
+        users=users,
+        lockouts=lockouts,
+        sessions=sessions,
+        codec=services.access_tokens,
+    )
+
+
+PasswordLoginDep = Annotated[PasswordLogin, Depends(get_password_login)]
+
+
+async def get_user_manager(
+    services: ServicesDep, users: UserServiceDep, login: PasswordLoginDep, lockouts: LockoutServiceDep
+) -> AsyncIterator[UserManager]:
+    yield UserManager(services=services, users=users, login=login, lockouts=lockouts)
+
+
+async def get_access_token_strategy(
+    services: ServicesDep, login: PasswordLoginDep, sessions: SessionServiceDep, client: ClientInfoDep
+) -> AccessTokenStrategy:
+    return AccessTokenStrategy(services=services, login=login, sessions=sessions, client=client)
+
+
+class GatehouseBearerTransport(BearerTransport):
+    @staticmethod
+    def get_openapi_login_responses_success() -> OpenAPIResponseType:
+        return {status.HTTP_200_OK: {"model": TokenResponse}}
+
+
+class GatehouseBackend(AuthenticationBackend[User, uuid.UUID]):
+    async def login(self, strategy: Strategy[User, uuid.UUID], user: User) -> Response:
+        assert isinstance(strategy, AccessTokenStrategy)
+        body = await strategy.issue(user)
+        return JSONResponse(body.model_dump(), headers=NO_STORE)
+
+
+auth_backend = GatehouseBackend(
+    name=BACKEND_NAME, transport=GatehouseBearerTransport(tokenUrl=TOKEN_URL), get_strategy=get_access_token_strategy
+)
+fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
+
+
+def fastapi_users_routers() -> tuple[APIRouter, APIRouter]:
+    """fastapi-users' routes: (the password login under `/jwt`; registration, password reset and
+    verification). fastapi-users' logout is left out: Gatehouse's own replaces it."""
+    login = fastapi_users.get_auth_router(auth_backend)
+    login.routes[:] = [
+        route for route in login.routes if not (isinstance(route, APIRoute) and route.name == LOGOUT_ROUTE)
+    ]
+    accounts = APIRouter()
+    accounts.include_router(fastapi_users.get_register_router(UserRead, UserCreate))  # type: ignore[type-var]
+    accounts.include_router(fastapi_users.get_reset_password_router())
+    accounts.include_router(fastapi_users.get_verify_router(UserRead))  # type: ignore[type-var]
+    return login, accounts

@@ -1,0 +1,92 @@
+"""`POST /auth/jwt/login`, step by step, in the order they happen.
+
+fastapi-users' login route drives it (through `app.auth.adapter`): its `UserManager.authenticate`
+runs steps 2 to 5, its backend's `login` runs steps 6 and 7.
+
+1. Rate limit: the `/auth` router's dependency (`app.http.ratelimit.enforce_rate_limit`) counts
+   the request per client before anything else runs; over the limit it is a 429 and costs nothing.
+2. Lockout state of the email: a locked email is refused whatever the password, after a dummy
+   verification, so that a lock never confirms a right guess.
+3. Verification of the password, or of a dummy hash when no account has this email: every
+   refusal costs one verification and the same reads, so neither answer nor timing tells an
+   unknown email, a wrong password, an inactive account and a lock apart.
+4. A failure is counted (and may lock the email); a success clears the streak.
+5. A hash made with weaker parameters than today's is replaced by a new one.
+6. A login session starts, with its first refresh token.
+7. An access token naming the session is issued.
+
+The account and the lockout are read first and the transaction ends before the password is
+verified, so no database connection waits on the hash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.errors import InvalidCredentials
+from app.auth.schemas import TokenResponse
+from app.core.access_tokens import AccessTokenCodec
+from app.core.identity import ClientInfo
+from app.core.passwords import PasswordHasher
+from app.db.base import utcnow
+from app.lockout.service import LockoutService, LockoutState
+from app.sessions.service import Grant, SessionService
+from app.users.models import User
+from app.users.service import UserService
+
+
+class PasswordLogin:
+    def __init__(
+        self,
+        *,
+        db: AsyncSession,
+        passwords: PasswordHasher,
+        users: UserService,
+        lockouts: LockoutService,
+        sessions: SessionService,
+        codec: AccessTokenCodec,
+    ) -> None:
+        self.db = db
+        self.passwords = passwords
+        self.users = users
+        self.lockouts = lockouts
+        self.sessions = sessions
+        self.codec = codec
+
+    async def authenticate(self, *, email: str, password: str) -> User:
+        """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
+        `Retry-After`). An email without an account is counted and locked like one with one."""
+        user = await self.users.get_by_email(email=email)
+        lockout = await self.lockouts.state(email=email)
+        await self.db.commit()  # nothing holds a connection while the hash runs
+        if lockout.is_locked(now := utcnow()):  # step 2
+            await self.passwords.burn_verify(password)
+            raise InvalidCredentials(headers=_retry_after(lockout, now))
+        if user is None:  # step 3
+            await self.passwords.burn_verify(password)
+            verified, new_hash = False, None
+        else:
+            verified, new_hash = await self.passwords.verify_async(password, user.hashed_password)
+        if user is None or not verified or not user.is_active:  # step 4
+            failed = await self.lockouts.record_failure(email=email)
+            raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
+        if lockout.failed_count:
+            await self.lockouts.clear(email=email)
+        if new_hash is not None:  # step 5
+            await self.users.rehash(user=user, hashed_password=new_hash)
+        return user
+
+    async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:
+        """Steps 6 and 7."""
+        return self.tokens_for(await self.sessions.start(user_id=user.id, client=client))
+
+    def tokens_for(self, grant: Grant) -> TokenResponse:
+        """The access token of a session that has just issued a refresh token (login or refresh)."""
+        issued = self.codec.issue(user_id=grant.user_id, session_id=grant.session_id)
+        return TokenResponse(access_token=issued.token, expires_in=issued.expires_in, refresh_token=grant.refresh_token)
+
+
+def _retry_after(state: LockoutState, now: datetime) -> dict[str, str] | None:
+    return {"Retry-After": str(state.retry_after(now))} if state.is_locked(now) else None

@@ -1,0 +1,63 @@
+"""Domain errors: what a service raises when a request cannot be carried out.
+
+Services raise a `DomainError` subclass; they never build HTTP responses. Each subclass fixes a
+status code and a stable machine-readable `code` that clients may switch on. The body is
+`{"detail": code, "message": text}`, plus an `error` member where OAuth2 (RFC 6749 5.2) defines one.
+The HTTP layer (`app.http.errors`) turns them into answers, in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+class DomainError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "BAD_REQUEST"
+    message: ClassVar[str] = "The request cannot be carried out."
+    oauth_error: ClassVar[str | None] = None
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail_message = message or self.message
+        self.headers = headers or {}
+        super().__init__(self.detail_message)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.code, "message": self.detail_message}
+        if self.oauth_error:
+            body["error"] = self.oauth_error
+        return body
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "NOT_AUTHENTICATED"
+    message = "Missing, malformed, expired or revoked credentials."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers={**BEARER_CHALLENGE, **(headers or {})})
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "FORBIDDEN"
+    message = "Your role does not allow this."
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "NOT_FOUND"
+    message = "No such resource."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "CONFLICT"
+    message = "The request conflicts with the current state."
+
+
+class InvalidToken(NotAuthenticated):
+    code = "INVALID_TOKEN"
+    message = "The access token is missing, malformed, expired, revoked or not an access token."

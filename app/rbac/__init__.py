@@ -1,1 +1,0 @@
-"""Roles, their permissions (as data) and the RoleChecker dependency that gates routes."""
