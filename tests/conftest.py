@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -15,10 +13,8 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.main import create_app
 from app.core.roles import Role
-from app.users.bootstrap import create_admin
-from app.users.models import User
+from app.main import create_app
 from tests.backends import (
     DATABASE_VARIABLE,
     REDIS_VARIABLE,
@@ -28,24 +24,8 @@ from tests.backends import (
     configured,
     report_header,
 )
+from tests.factories import TEST_SECRET, Account, Accounts, CapturingNotifier, Clock, Keys, Owners
 from tests.support import CryptContextSpy
-
-TEST_SECRET = "test-secret-" + "x" * 40
-DEFAULT_PASSWORD = "a-long-enough-password"
-
-
-@dataclass
-class CapturingNotifier:
-    """Stands in for mail delivery: keeps the tokens the service would send."""
-
-    reset_tokens: dict[str, str] = field(default_factory=dict)
-    verify_tokens: dict[str, str] = field(default_factory=dict)
-
-    async def password_reset_requested(self, *, user: User, token: str) -> None:
-        self.reset_tokens[user.email] = token
-
-    async def verification_requested(self, *, user: User, token: str) -> None:
-        self.verify_tokens[user.email] = token
 
 
 def pytest_report_header() -> list[str]:
@@ -148,69 +128,6 @@ async def client_at(app: FastAPI) -> AsyncIterator[Callable[[str], httpx.AsyncCl
         yield make
 
 
-@dataclass
-class Account:
-    id: uuid.UUID
-    email: str
-    password: str
-    role: Role
-    token: str = ""
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-class Accounts:
-    """Factory: creates accounts directly (fast) and logs them in through the API (real tokens)."""
-
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
-        self.app = app
-        self.client = client
-
-    async def create(
-        self,
-        *,
-        role: Role = Role.USER,
-        email: str | None = None,
-        password: str = DEFAULT_PASSWORD,
-        login: bool = True,
-    ) -> Account:
-        email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
-        services = self.app.state.services
-        user = await create_admin(
-            database=services.database, passwords=services.passwords, email=email, password=password
-        )
-        if role is not Role.ADMIN:
-            async with services.database.sessionmaker() as session:
-                row = await session.get(User, user.id)
-                assert row is not None
-                row.role = role
-                await session.commit()
-        account = Account(id=user.id, email=email, password=password, role=role)
-        if login:
-            account.token = await self.login(email, password)
-        return account
-
-    async def update(self, account: Account, **values: object) -> None:
-        """Change columns of the account's row directly (role, is_active, ...), as another
-        process or an admin would, without touching the tokens the account holds."""
-        async with self.app.state.services.database.sessionmaker() as session:
-            row = await session.get(User, account.id)
-            assert row is not None
-            for name, value in values.items():
-                setattr(row, name, value)
-            await session.commit()
-        if "role" in values:
-            account.role = Role(values["role"])  # type: ignore[arg-type]
-
-    async def login(self, email: str, password: str) -> str:
-        response = await self.client.post("/auth/jwt/login", data={"username": email, "password": password})
-        assert response.status_code == 200, response.text
-        token: str = response.json()["access_token"]
-        return token
-
-
 @pytest.fixture
 def accounts(app: FastAPI, client: httpx.AsyncClient) -> Accounts:
     return Accounts(app, client)
@@ -240,3 +157,38 @@ async def hash_spy(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> CryptContex
     monkeypatch.setattr(passwords, "context", spy)
     spy.loop_thread_id = threading.get_ident()
     return spy
+
+
+@pytest.fixture
+def owners(app: FastAPI) -> Owners:
+    return Owners(app)
+
+
+@pytest.fixture
+def keys(app: FastAPI, client: httpx.AsyncClient) -> Keys:
+    return Keys(app, client)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> Clock:
+    return Clock(app)
+
+
+WorkerFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def other_worker(app: object, settings: Settings) -> WorkerFactory:
+    """`async with other_worker(**setting_changes) as client:` a client of a separate app
+    instance on the test's database, as another uvicorn worker (or a restarted one) would be."""
+
+    @asynccontextmanager
+    async def start(**changes: object) -> AsyncIterator[httpx.AsyncClient]:
+        worker_settings = Settings(_env_file=None, **{**settings.model_dump(), **changes})  # type: ignore[call-arg]
+        application = create_app(worker_settings)
+        async with LifespanManager(application):
+            transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield client
+
+    return start

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.rbac.test_route_access import PROTECTED_ROUTES
+from tests.http.test_route_access import PROTECTED_ROUTES
 
 
 async def test_health_answers_200_without_credentials(client):

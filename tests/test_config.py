@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from app import config
 from app.config import ConfigurationError, Environment, Settings
 from app.main import create_app
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 STRONG_SECRET = "Zq3" + "k9Vb-" * 10

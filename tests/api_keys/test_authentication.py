@@ -10,9 +10,9 @@ import pytest
 
 from app.api_keys.loaders import api_key_use_recorder
 from app.core.api_key_format import PREFIX, _checksum
-from app.http.caller import CurrentCaller
 from app.core.roles import Role
-from tests.api_keys.conftest import recorded_statements
+from app.http.caller import CurrentCaller
+from tests.factories import recorded_statements
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.backends import Databases
-from tests.conftest import TEST_SECRET
+from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "api_key_client.py"

@@ -18,7 +18,9 @@ from tests.backends import DATABASE_VARIABLE, configured
 async def test_stored_hash_is_hmac_sha256_of_the_key_under_the_api_key_secret(settings, user, keys):
     issued = await keys.create(user)
     row = await keys.row(issued.id)
-    expected = hmac.new(derive_secret(settings.signing_secret(), SecretPurpose.API_KEY).encode(), issued.key.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        derive_secret(settings.signing_secret(), SecretPurpose.API_KEY).encode(), issued.key.encode(), hashlib.sha256
+    ).hexdigest()
     assert row.key_hash == expected
     assert row.key_hash != issued.key
     assert row.key_hash != hashlib.sha256(issued.key.encode()).hexdigest()  # keyed, not a plain digest
@@ -73,5 +75,7 @@ async def test_database_files_never_contain_the_key(app, settings, user, keys):
 
 
 async def test_hash_key_is_derived_for_api_keys_alone(settings):
-    assert derive_secret(settings.signing_secret(), SecretPurpose.API_KEY) != derive_secret(settings.signing_secret(), SecretPurpose.ACCESS_TOKEN)
+    assert derive_secret(settings.signing_secret(), SecretPurpose.API_KEY) != derive_secret(
+        settings.signing_secret(), SecretPurpose.ACCESS_TOKEN
+    )
     assert derive_secret(settings.signing_secret(), SecretPurpose.API_KEY) != settings.signing_secret()

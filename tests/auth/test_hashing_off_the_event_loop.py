@@ -7,7 +7,7 @@ hashed some other way (say, fastapi-users' own helper) would fail instead of pas
 
 from __future__ import annotations
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 NEW_PASSWORD = "a-brand-new-password"
 

@@ -15,7 +15,7 @@ import uvicorn
 
 from app.core.signing_keys import thumbprint
 from app.main import create_app
-from tests.auth.sessions_support import (
+from tests.sessions.support import (
     assert_access_refused,
     assert_access_works,
     login,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 BAD_CREDENTIALS = {"detail": "LOGIN_BAD_CREDENTIALS", "error": "invalid_grant"}
 

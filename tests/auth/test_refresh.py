@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.core.secrets import SecretPurpose, derive_secret
 from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User
-from tests.auth.sessions_support import (
+from tests.sessions.support import (
     REFRESH_PREFIX,
     ago,
     assert_access_refused,
@@ -39,9 +39,15 @@ def session_of(tokens: dict) -> uuid.UUID:
     return uuid.UUID(sid_of(tokens["access_token"]))
 
 
+def refresh_token_key(settings) -> bytes:
+    return derive_secret(settings.signing_secret(), SecretPurpose.REFRESH_TOKEN).encode()
+
+
 async def set_used_at(app, refresh_token_plain: str, settings, when) -> None:
     digest = hmac.new(
-        derive_secret(settings.signing_secret(), SecretPurpose.REFRESH_TOKEN).encode(), refresh_token_plain.encode(), hashlib.sha256
+        refresh_token_key(settings),
+        refresh_token_plain.encode(),
+        hashlib.sha256,
     ).hexdigest()
     async with app.state.services.database.sessionmaker() as db:
         row = await db.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
@@ -72,7 +78,9 @@ async def test_refresh_token_is_stored_only_as_its_keyed_hash(client, app, user,
     session_id = sid_of(tokens["access_token"])
     [stored] = await tokens_of(app, uuid.UUID(session_id))
     expected = hmac.new(
-        derive_secret(settings.signing_secret(), SecretPurpose.REFRESH_TOKEN).encode(), tokens["refresh_token"].encode(), hashlib.sha256
+        refresh_token_key(settings),
+        tokens["refresh_token"].encode(),
+        hashlib.sha256,
     ).hexdigest()
     assert stored.token_hash == expected
     assert tokens["refresh_token"] not in repr(stored.__dict__)

@@ -7,7 +7,7 @@ import uuid
 
 from app.core.roles import Role
 from app.users.models import User
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 
 async def register(client, email: str, password: str = DEFAULT_PASSWORD, **extra: object):

@@ -15,7 +15,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.auth.sessions_support import (
+from tests.sessions.support import (
     assert_access_refused,
     assert_access_works,
     assert_invalid_grant,

@@ -16,7 +16,7 @@ sqlite_only = pytest.mark.skipif(
 
 
 async def pragma(app, name: str):
-    async with app.state.database.engine.connect() as connection:
+    async with app.state.services.database.engine.connect() as connection:
         return (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
 
 

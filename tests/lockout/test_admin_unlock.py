@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from app.db.base import utcnow
-from tests.lockout.conftest import log_in
+from tests.factories import log_in
 
 MAX_FAILURES = 10
 

@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import select
 
 from app.lockout.models import LoginLockout
-from tests.lockout.conftest import WRONG_PASSWORD, log_in
+from tests.factories import WRONG_PASSWORD, log_in
 
 MAX_FAILURES = 10  # the default LOGIN_MAX_FAILURES
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 LIMITS = {"login_rate_limit": "5/minute", "register_rate_limit": "3/hour", "recovery_rate_limit": "2/hour"}
 WRONG_LOGIN = {"username": "nobody@example.com", "password": "not-the-password"}
@@ -61,7 +61,7 @@ async def test_a_refused_login_costs_no_password_verification(client, app, monke
     for _ in range(5):
         await login(client)
     verifications = []
-    monkeypatch.setattr(app.state.passwords, "verify_and_update", lambda *args: verifications.append(args))
+    monkeypatch.setattr(app.state.services.passwords, "verify_and_update", lambda *args: verifications.append(args))
     assert (await login(client)).status_code == 429
     assert verifications == []
 

@@ -8,10 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from app.items.models import Item
 from app.core.roles import Role
+from app.items.models import Item
 from app.users.models import User
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 NEW_PASSWORD = "a-brand-new-password"
 

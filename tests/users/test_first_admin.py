@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.config import ConfigurationError, Settings
-from app.main import create_app
 from app.core.roles import Role
+from app.main import create_app
 from app.users.models import User
 
 FIRST_ADMIN = {"first_admin_email": "Root@Example.com", "first_admin_password": "first-admin-password"}

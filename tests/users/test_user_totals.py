@@ -16,11 +16,11 @@ import pytest
 from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import bindparam, event, func, select, text
 
-from app.db.base import UTCDateTime
 from app.core.roles import Role
+from app.db.base import UTCDateTime
 from app.users.models import User
 from tests.backends import DATABASE_VARIABLE, configured
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 FILTERS: list[dict[str, str]] = [
     {key: value for key, value in (("role", role), ("is_active", active)) if value is not None}

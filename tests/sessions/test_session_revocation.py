@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.auth.sessions_support import (
+from tests.sessions.support import (
     assert_access_refused,
     assert_access_works,
     assert_invalid_grant,

@@ -10,10 +10,10 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.core.signing_keys import SigningKeys
 from app.config import ConfigurationError, Settings
+from app.core.signing_keys import SigningKeys
 from app.main import create_app
-from tests.auth.sessions_support import public_pem, write_private_key
+from tests.sessions.support import public_pem, write_private_key
 
 
 def make_settings(tmp_path: Path, **values: object) -> Settings:

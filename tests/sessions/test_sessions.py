@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.auth.sessions_support import (
+from tests.sessions.support import (
     ago,
     assert_access_refused,
     assert_access_works,

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from app.core.identity import Caller, Credential
 from app.core.errors import Forbidden
-from app.http.rbac import RoleChecker
+from app.core.identity import Caller, Credential
 from app.core.roles import ROLE_PERMISSIONS, Permission, Role, has_permission, lesser_role, roles_with
+from app.http.rbac import RoleChecker
 from app.users.models import User
 
 

@@ -18,10 +18,10 @@ from fastapi import FastAPI
 
 from app.authstate.cache import AuthCache
 from app.authstate.changes import AuthChange, AuthEvent, ChangeKind
-from app.core.identity import SessionState
 from app.config import Settings
-from app.main import create_app
+from app.core.identity import SessionState
 from app.core.roles import Role
+from app.main import create_app
 from tests.ratelimit.conftest import redis_server_url, redis_url  # noqa: F401  (fixtures)
 
 POLL_PATIENCE_SECONDS = 5.0
@@ -161,7 +161,7 @@ def _stop_polling(app: FastAPI) -> None:
 
 
 async def _login_new_user(app: FastAPI, client: httpx.AsyncClient, *, role: Role = Role.USER) -> str:
-    from tests.conftest import DEFAULT_PASSWORD, Accounts
+    from tests.factories import DEFAULT_PASSWORD, Accounts
 
     account = await Accounts(app, client).create(role=role, email=f"w-{uuid.uuid4().hex[:10]}@example.com")
     assert account.password == DEFAULT_PASSWORD

@@ -7,6 +7,7 @@ import string
 
 from pydantic import SecretStr
 
+from app.config import Settings
 from app.core.api_key_format import (
     ALPHABET,
     CHECKSUM_LENGTH,
@@ -17,7 +18,6 @@ from app.core.api_key_format import (
     generate_key,
     is_well_formed,
 )
-from app.config import Settings
 from app.core.secrets import KeyRing, SecretPurpose
 
 

@@ -149,6 +149,8 @@ async def test_two_workers_pruning_at_once_both_succeed(app, user):
     for _ in range(3):
         await add_session(app, user.id, expires_in=-(RETENTION + DAY))
 
-    results = await asyncio.gather(prune_expired(app.state.services.database), prune_expired(app.state.services.database))
+    results = await asyncio.gather(
+        prune_expired(app.state.services.database), prune_expired(app.state.services.database)
+    )
 
     assert sum(result.sessions for result in results) == 3
