@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = None
     # HS256 signs with a key derived from SECRET_KEY; RS256/ES256 sign with JWT_PRIVATE_KEY_FILE
-    # and publish the public keys at /.well-known/jwks.json (see app/auth/keys.py).
+    # and publish the public keys at /.well-known/jwks.json (see app/core/signing_keys.py).
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_private_key_file: Path | None = None
     jwt_retired_public_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)

@@ -83,40 +83,40 @@ def record_auth_events(db: AsyncSession, changes: Iterable[AuthChange]) -> None:
     _stage(db.sync_session, changes)
 
 
-def _stage(session: Session, changes: Iterable[AuthChange]) -> None:
+def _stage(db: Session, changes: Iterable[AuthChange]) -> None:
     changes = list(changes)
     if not changes:
         return
-    session.info.setdefault(PENDING, []).extend(changes)
-    session.add_all(AuthEvent(kind=change.kind.value, subject=change.subject) for change in changes)
+    db.info.setdefault(PENDING, []).extend(changes)
+    db.add_all(AuthEvent(kind=change.kind.value, subject=change.subject) for change in changes)
 
 
-def _row_changes(session: Session) -> list[AuthChange]:
+def _row_changes(db: Session) -> list[AuthChange]:
     changes = []
-    for row in session.dirty:
+    for row in db.dirty:
         fields = _tracked.get(type(row))
         if fields and any(inspect(row).attrs[field].history.has_changes() for field in fields):
             changes.append(AuthChange(ChangeKind.USER, row.id))
-    changes.extend(AuthChange(ChangeKind.USER, row.id) for row in session.deleted if type(row) in _tracked)
+    changes.extend(AuthChange(ChangeKind.USER, row.id) for row in db.deleted if type(row) in _tracked)
     return changes
 
 
 @event.listens_for(AppSyncSession, "before_flush")
-def _record_row_changes(session: Session, _context: Any, _instances: Any) -> None:
-    _stage(session, _row_changes(session))
+def _record_row_changes(db: Session, _context: Any, _instances: Any) -> None:
+    _stage(db, _row_changes(db))
 
 
 @event.listens_for(AppSyncSession, "after_commit")
-def _announce(session: Session) -> None:
-    changes: list[AuthChange] = session.info.pop(PENDING, [])
+def _announce(db: Session) -> None:
+    changes: list[AuthChange] = db.info.pop(PENDING, [])
     if not changes:
         return
-    bind = session.get_bind()
+    bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     for subscriber in list(_subscribers.get(engine, ())):
         subscriber(changes)
 
 
 @event.listens_for(AppSyncSession, "after_soft_rollback")
-def _discard(session: Session, _previous_transaction: Any) -> None:
-    session.info.pop(PENDING, None)
+def _discard(db: Session, _previous_transaction: Any) -> None:
+    db.info.pop(PENDING, None)
