@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from scripts.servers.gatehouse import Instance, start_instances, stop_instances
+from scripts.servers.redis_server import flush_redis
 from tests import servers
 from tests.backends import Databases
-from tests.conftest import TEST_SECRET
-from tests.scaleout.instances import Instance, start_instances, stop_instances
+from tests.factories import TEST_SECRET
 
 # The run's Redis server (TEST_REDIS_URL, or one started once for the run; tests/servers.py).
 redis_server_url = servers.redis_server_url
@@ -19,7 +20,7 @@ redis_server_url = servers.redis_server_url
 @pytest.fixture
 def redis_url(redis_server_url: str) -> str:
     """The run's Redis, emptied for this test."""
-    servers.flush_redis(redis_server_url)
+    flush_redis(redis_server_url)
     return redis_server_url
 
 

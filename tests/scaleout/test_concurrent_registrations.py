@@ -7,7 +7,7 @@ from collections import Counter
 
 import httpx
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 from tests.scaleout.instances import ADMIN_EMAIL, ADMIN_PASSWORD
 
 REGISTRATIONS = 200

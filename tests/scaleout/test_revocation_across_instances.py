@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD
 
 # Both directions: the change through A seen by B, and through B seen by A.
 DIRECTIONS = pytest.mark.parametrize("through, seen_by", [(0, 1), (1, 0)], ids=["a-to-b", "b-to-a"])

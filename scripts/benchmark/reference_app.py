@@ -10,7 +10,7 @@ the secret comes from REFERENCE_SECRET (random when unset) instead of a literal;
 forgot-password and request-verify hooks, which print tokens and are never called here, are left
 out; and `/health` gives the anonymous route every figure is compared with.
 
-    uvicorn bench_reference_app:app --app-dir scripts     # database: ./test.db
+    uvicorn scripts.benchmark.reference_app:app     # from the repository root; database: ./test.db
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def get_jwt_strategy() -> JWTStrategy[models.UP, models.ID]:
     return JWTStrategy(secret=SECRET, lifetime_seconds=3600)
 
 
-auth_backend = AuthenticationBackend(
+auth_backend: AuthenticationBackend[User, uuid.UUID] = AuthenticationBackend(
     name="jwt",
     transport=bearer_transport,
     get_strategy=get_jwt_strategy,

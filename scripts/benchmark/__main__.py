@@ -1,4 +1,5 @@
-"""Run the benchmark sections, print the targets table, write every raw figure as JSON.
+"""`python -m scripts.benchmark`: run the benchmark sections, print the targets table, write every
+raw figure as JSON.
 
 Started by scripts/bench, which prepares ./.venv and wrk first. See `--help`.
 """
@@ -7,25 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import bench_scaleout
-import bench_targets
-import bench_wrk
-from bench_sections import SECTIONS, Durations, Run, log
+from scripts.benchmark import targets
+from scripts.benchmark.machine import cpu_busy_percent, git, machine
+from scripts.benchmark.rows import table
+from scripts.benchmark.run import Durations, Run, log
+from scripts.benchmark.sections import SECTIONS
 
-REPO = Path(__file__).resolve().parent.parent
 # More CPU than this in use by other processes before the run makes the figures doubtful.
 BUSY_PERCENT = 10
 
@@ -85,9 +82,9 @@ def main(argv: list[str]) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    rows = bench_targets.rows(results) + bench_scaleout.rows(results)
+    rows = targets.rows(results)
     duration_s = time.monotonic() - started
-    document = {
+    document: dict[str, Any] = {
         "started_at": started_at.isoformat(),
         "duration_s": round(duration_s, 1),
         "options": {"quick": arguments.quick, "sections": names, "durations": vars(durations)},
@@ -96,78 +93,21 @@ def main(argv: list[str]) -> int:
         "targets": [row.as_dict() for row in rows],
         "sections": results,
     }
-    arguments.output.mkdir(parents=True, exist_ok=True)
-    path = arguments.output / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+    output: Path = arguments.output
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
 
     print()
     mode = " (--quick: short runs, not comparable)" if arguments.quick else ""
     cores = document["machine"]["cores"]
     print(f"Gatehouse benchmark{mode}: one worker on SQLite (row 8: PostgreSQL + Redis), {cores} cores")
-    print(bench_targets.table(rows))
+    print(table(rows))
     if busy_before > BUSY_PERCENT:
         print(f"warning: other processes kept {busy_before:.0f}% of the CPUs busy just before the run")
     print()
     print(f"took {duration_s:.0f} s; raw figures in {path}")
     return 1 if failed else 0
-
-
-def machine() -> dict[str, Any]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cores": len(os.sched_getaffinity(0)),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": model,
-        "memory_kb": _meminfo("MemTotal"),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "wrk": bench_wrk.version(),
-        "packages": {
-            name: version(name)
-            for name in ("fastapi", "fastapi-users", "uvicorn", "uvloop", "httptools", "sqlalchemy", "aiosqlite")
-        },
-    }
-
-
-def git() -> dict[str, Any]:
-    def output(*arguments: str) -> str:
-        completed = subprocess.run(["git", *arguments], cwd=REPO, capture_output=True, text=True, check=False)
-        return completed.stdout.strip()
-
-    return {
-        "commit": output("rev-parse", "HEAD"),
-        "branch": output("rev-parse", "--abbrev-ref", "HEAD"),
-        "dirty": bool(output("status", "--porcelain")),
-    }
-
-
-def cpu_busy_percent(seconds: float = 1.0) -> float:
-    """How busy all CPUs are over a short interval, from /proc/stat (100 = every core busy)."""
-
-    def sample() -> tuple[int, int]:
-        values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        idle = values[3] + values[4]  # idle, iowait
-        return sum(values), idle
-
-    total_before, idle_before = sample()
-    time.sleep(seconds)
-    total_after, idle_after = sample()
-    total = total_after - total_before
-    return round(100 * (1 - (idle_after - idle_before) / total), 1) if total else 0.0
-
-
-def _meminfo(field: str) -> int | None:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    return None
 
 
 if __name__ == "__main__":

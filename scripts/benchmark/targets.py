@@ -1,87 +1,32 @@
-"""The targets, as ratios of the figures the sections measured, and the table that shows them."""
+"""The targets, as ratios of the figures the sections measured (scripts.benchmark.sections): one
+row each, in the table's order, built with scripts.benchmark.rows."""
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
-Results = dict[str, dict[str, Any]]  # section name -> its raw figures (or {"error": ...})
-
-
-@dataclass(frozen=True)
-class Row:
-    number: str
-    measure: str
-    value: float | None
-    target: str
-    verdict: str  # PASS, FAIL, INVALID (a measurement saw errors), info (no target), n/a, skipped, error
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-_COMPARE = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
-
-
-class _Unavailable(Exception):
-    def __init__(self, verdict: str, note: str) -> None:
-        super().__init__(note)
-        self.verdict, self.note = verdict, note
-
-
-def _section(results: Results, name: str) -> dict[str, Any]:
-    if name not in results:
-        raise _Unavailable("skipped", f"section {name} not run")
-    if "error" in results[name]:
-        raise _Unavailable("error", f"section {name} failed: {results[name]['error']}")
-    return results[name]
-
-
-def _row(
-    number: str,
-    measure: str,
-    target: str,
-    compute: Callable[[], tuple[float, list[dict[str, Any]]]],
-    note: Callable[[], str] = lambda: "",
-) -> Row:
-    """`compute` returns the value and the wrk results it rests on (an unclean one makes the row
-    INVALID). A row without a target is shown for comparison only."""
-    try:
-        value, measurements = compute()
-    except _Unavailable as unavailable:
-        return Row(number, measure, None, target, unavailable.verdict, unavailable.note)
-    except (KeyError, ZeroDivisionError) as error:  # a figure missing or zero: say so, keep the table
-        return Row(number, measure, None, target, "n/a", f"cannot compute: {type(error).__name__} {error}")
-    if target:
-        comparison, threshold = target.split()
-        verdict = "PASS" if _COMPARE[comparison](value, float(threshold)) else "FAIL"
-    else:
-        verdict = "info"
-    problems = [
-        f"/{measurement['url'].split('/', 3)[-1]}: {', '.join(measurement['problems'])}"
-        for measurement in measurements
-        if measurement["problems"]
-    ]
-    if problems:
-        return Row(number, measure, value, target, "INVALID", "; ".join(problems))
-    return Row(number, measure, value, target, verdict, note())
+from scripts.benchmark.rows import Results, Row, Unavailable, row, section
 
 
 def rows(results: Results) -> list[Row]:
+    """Every target's row: targets 1 to 7 and the reference app's figures on one SQLite worker,
+    then target 8 (2 workers against 1 on PostgreSQL and Redis)."""
+    return sqlite_rows(results) + scaleout_rows(results)
+
+
+def sqlite_rows(results: Results) -> list[Row]:
     def throughput() -> dict[str, Any]:
-        return _section(results, "throughput")
+        return section(results, "throughput")
 
     def reference() -> dict[str, Any]:
-        return _section(results, "reference")
+        return section(results, "reference")
 
     def memory() -> dict[str, Any]:
-        return _section(results, "memory")
+        return section(results, "memory")
 
     def million() -> dict[str, Any]:
-        return _section(results, "million")
+        return section(results, "million")
 
     def rps_ratio(numerator: dict[str, Any], denominator: dict[str, Any]) -> tuple[float, list[dict[str, Any]]]:
         return numerator["rps"] / denominator["rps"], [numerator, denominator]
@@ -96,13 +41,13 @@ def rows(results: Results) -> list[Row]:
         section = throughput()
         measured = section["api_key_me"]
         if not measured["available"]:
-            raise _Unavailable("n/a", measured["reason"])
+            raise Unavailable("n/a", measured["reason"])
         return rps_ratio(measured, section["health"])
 
     def no_failed_logins(summary: dict[str, Any]) -> None:
         """A refused login (a rate limit, say) is cheap: the load would not be what it claims."""
         if summary["failures"]:
-            raise _Unavailable("INVALID", f"failed logins during the load: {summary['failures']}")
+            raise Unavailable("INVALID", f"failed logins during the load: {summary['failures']}")
 
     def latency_during_logins() -> tuple[float, list[dict[str, Any]]]:
         during = throughput()["jwt_me_during_logins"]
@@ -129,10 +74,10 @@ def rows(results: Results) -> list[Row]:
         return f"{small['latency_ms']['p50']:.2f} -> {large['latency_ms']['p50']:.2f} ms"
 
     def memory_phase(phase: str) -> dict[str, Any]:
-        section = memory()
-        if not section[phase]["reached"]:
-            raise _Unavailable("n/a", f"only {section[phase]['requests_so_far']:,} requests within the time bound")
-        return section[phase]
+        figures: dict[str, Any] = memory()[phase]
+        if not figures["reached"]:
+            raise Unavailable("n/a", f"only {figures['requests_so_far']:,} requests within the time bound")
+        return figures
 
     def memory_ratio() -> tuple[float, list[dict[str, Any]]]:
         first, total = memory_phase("first"), memory_phase("total")
@@ -157,60 +102,60 @@ def rows(results: Results) -> list[Row]:
         first, total = results["memory"]["first"]["target_requests"], results["memory"]["total"]["target_requests"]
 
     return [
-        _row(
+        row(
             "1",
             "JWT /users/me rps / /health rps",
             ">= 0.6",
             lambda: rps_ratio(throughput()["jwt_me"], throughput()["health"]),
             rps_note("jwt_me", lambda: throughput()["health"]),
         ),
-        _row(
+        row(
             "2",
             "X-API-Key /users/me rps / /health rps",
             ">= 0.6",
             api_key,
             lambda: f"{throughput()['api_key_me']['rps']:,.0f} vs {throughput()['health']['rps']:,.0f} req/s",
         ),
-        _row(
+        row(
             "3",
             "JWT /users/me rps / reference app's authenticated rps",
             ">= 5",
             lambda: rps_ratio(throughput()["jwt_me"], reference()["authenticated_route"]),
             rps_note("jwt_me", lambda: reference()["authenticated_route"]),
         ),
-        _row(
+        row(
             "4",
             "JWT /users/me p50 during 8 logins / idle p50",
             "<= 3",
             latency_during_logins,
             lambda: p50_note(throughput()["jwt_me_during_logins"], throughput()["jwt_me_idle"]),
         ),
-        _row("5", "logins/s / (cores / one verification)", ">= 0.85", logins, logins_note),
-        _row(
+        row("5", "logins/s / (cores / one verification)", ">= 0.85", logins, logins_note),
+        row(
             "6a",
             "/users/me p50, 1M users / 1k users",
             "<= 1.5",
             lambda: size_ratio("users_me"),
             lambda: size_note("users_me"),
         ),
-        _row(
+        row(
             "6b",
             "/admin/users p50, 1M users / 1k users",
             "<= 1.5",
             lambda: size_ratio("admin_users"),
             lambda: size_note("admin_users"),
         ),
-        _row("7a", f"worker RSS after {total:,} requests / after {first:,}", "<= 1.1", memory_ratio, memory_note),
-        _row("7b", f"worker RSS after {total:,} requests (MB)", "< 150", memory_absolute),
+        row("7a", f"worker RSS after {total:,} requests / after {first:,}", "<= 1.1", memory_ratio, memory_note),
+        row("7b", f"worker RSS after {total:,} requests (MB)", "< 150", memory_absolute),
         # For comparison: the reference app on the measures of targets 1 and 4.
-        _row(
+        row(
             "ref",
             "reference: authenticated rps / /health rps",
             "",
             lambda: rps_ratio(reference()["authenticated_route"], reference()["health"]),
             lambda: f"{reference()['authenticated_route']['rps']:,.0f} vs {reference()['health']['rps']:,.0f} req/s",
         ),
-        _row(
+        row(
             "ref",
             "reference: authenticated p50 during 8 logins / idle p50",
             "",
@@ -220,23 +165,20 @@ def rows(results: Results) -> list[Row]:
     ]
 
 
-def table(found: list[Row]) -> str:
-    header = ("#", "measure", "value", "target", "result", "")
-    lines = [
-        (
-            row.number,
-            row.measure,
-            "-" if row.value is None else f"{row.value:.2f}",
-            row.target,
-            row.verdict,
-            row.note,
+def scaleout_rows(results: Results) -> list[Row]:
+    def measured(workers: int) -> dict[str, Any]:
+        figures: dict[str, Any] = section(results, "scaleout")[f"workers_{workers}"]
+        return figures
+
+    def ratio() -> tuple[float, list[dict[str, Any]]]:
+        return measured(2)["rps"] / measured(1)["rps"], [measured(2), measured(1)]
+
+    def note() -> str:
+        # The servers' CPU use shows whether the second worker found a core to run on.
+        two, one, cores = measured(2), measured(1), section(results, "scaleout")["cores"]
+        return (
+            f"{two['rps']:,.0f} vs {one['rps']:,.0f} req/s, server CPU {two['server_cpu_percent']:.0f}% vs "
+            f"{one['server_cpu_percent']:.0f}%, PostgreSQL + Redis, {cores} cores"
         )
-        for row in found
-    ]
-    widths = [max(len(str(line[column])) for line in [header, *lines]) for column in range(len(header))]
-    rendered = []
-    for index, line in enumerate([header, *lines]):
-        rendered.append("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        if index == 0:
-            rendered.append("  ".join("-" * width for width in widths[:-1]))
-    return "\n".join(rendered)
+
+    return [row("8", "JWT /users/me rps, 2 workers / 1 worker", ">= 1.6", ratio, note)]
