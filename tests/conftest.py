@@ -15,6 +15,9 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.core.roles import Role
 from app.main import create_app
+from scripts.servers.gatehouse import Instance, start_instances, stop_instances
+from scripts.servers.redis_server import flush_redis
+from tests import servers
 from tests.backends import (
     DATABASE_VARIABLE,
     REDIS_VARIABLE,
@@ -192,3 +195,50 @@ def other_worker(app: object, settings: Settings) -> WorkerFactory:
                 yield client
 
     return start
+
+
+# --- real server processes (the multi-process tests) ------------------------------------------
+
+# The run's PostgreSQL and Redis servers (TEST_DATABASE_URL / TEST_REDIS_URL, or ones started once
+# for the run and stopped at its end; tests/servers.py).
+postgres_server_url = servers.postgres_server_url
+redis_server_url = servers.redis_server_url
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """The run's Redis, emptied for this test."""
+    flush_redis(redis_server_url)
+    return redis_server_url
+
+
+@pytest.fixture
+def gatehouse_servers(tmp_path: Path, databases: Databases) -> Iterator[Callable[[int, dict[str, str]], list[str]]]:
+    """`gatehouse_servers(2, settings)`: start Gatehouse processes (`python -m app`), their URLs.
+
+    The processes start together and share one empty database (a SQLite file, or one on the run's
+    PostgreSQL), like the workers of one deployment, so they also migrate it together. They run in
+    a temporary directory, so no `.env` of the developer's is read.
+    """
+    with databases.fresh(tmp_path, name="shared.db", empty=True) as database_url:
+        yield from _servers(tmp_path, database_url)
+
+
+def _servers(tmp_path: Path, database_url: str) -> Iterator[Callable[[int, dict[str, str]], list[str]]]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "PASSWORD_BCRYPT_ROUNDS": "4",
+    }
+    started: list[Instance] = []
+
+    def start(count: int, settings: dict[str, str]) -> list[str]:
+        instances = start_instances(count, workdir=tmp_path, env={**env, **settings})
+        started.extend(instances)
+        return [instance.url for instance in instances]
+
+    try:
+        yield start
+    finally:
+        stop_instances(started)

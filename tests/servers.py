@@ -6,8 +6,7 @@ servers of their own, started once per test run and stopped at its end. The laun
 helpers that create databases or empty Redis, are in scripts/servers/ (`scripts.servers`), which
 the benchmark uses too; `scripts/test-servers` starts servers for a whole run from there.
 
-A test module that needs one imports the fixture into its namespace:
-`postgres_server_url = servers.postgres_server_url`.
+tests/conftest.py registers both for every test.
 """
 
 from __future__ import annotations

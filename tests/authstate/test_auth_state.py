@@ -22,7 +22,6 @@ from app.config import Settings
 from app.core.identity import SessionState
 from app.core.roles import Role
 from app.main import create_app
-from tests.ratelimit.conftest import redis_server_url, redis_url  # noqa: F401  (fixtures)
 
 POLL_PATIENCE_SECONDS = 5.0
 
@@ -102,7 +101,7 @@ async def test_a_second_worker_learns_of_a_revoked_api_key_by_polling(settings, 
 
 
 @pytest.fixture
-def shared_redis_settings(settings: Settings, redis_url: str) -> Settings:  # noqa: F811
+def shared_redis_settings(settings: Settings, redis_url: str) -> Settings:
     return settings.model_copy(update={"redis_url": redis_url})
 
 

@@ -16,12 +16,10 @@ import asyncpg
 from app.db.migrate import head_revision
 from scripts.servers.databases import asyncpg_dsn, create_database, drop_database
 from scripts.servers.gatehouse import start_instances, stop_instances
-from tests import servers
 from tests.scaleout.instances import service_environment
 
 PROCESSES = 4
 # The run-wide PostgreSQL server (tests/servers.py).
-postgres_server_url = servers.postgres_server_url
 
 
 def start_together(database_url: str, workdir: Path) -> list[str]:

@@ -16,12 +16,7 @@ import pytest
 from scripts.servers.databases import create_database, drop_database
 from scripts.servers.gatehouse import Instance, start_instances, stop_instances
 from scripts.servers.redis_server import flush_redis
-from tests import servers
 from tests.scaleout.instances import ADMIN_EMAIL, ADMIN_PASSWORD, service_environment
-
-# The run-wide servers (tests/servers.py): one PostgreSQL and one Redis for every module.
-postgres_server_url = servers.postgres_server_url
-redis_server_url = servers.redis_server_url
 
 
 @dataclass
