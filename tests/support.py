@@ -11,12 +11,12 @@ from typing import Any
 
 import jwt
 
-from app.core.api_key_format import display_prefix, generate_key
 from app.api_keys.models import ApiKey
-from app.core.secrets import SecretPurpose, derive_secret
 from app.config import Settings
-from app.items.models import Item
+from app.core.api_key_format import display_prefix, generate_key
 from app.core.roles import Role
+from app.core.secrets import SecretPurpose, derive_secret
+from app.items.models import Item
 
 OTHER_KEY = "not-the-server-key-" + "z" * 64
 

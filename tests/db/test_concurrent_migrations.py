@@ -19,7 +19,6 @@ from scripts.servers.gatehouse import start_instances, stop_instances
 from tests.scaleout.instances import service_environment
 
 PROCESSES = 4
-# The run-wide PostgreSQL server (tests/servers.py).
 
 
 def start_together(database_url: str, workdir: Path) -> list[str]:
