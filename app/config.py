@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
-    # Connections per worker process (PostgreSQL; SQLite ignores these). A deployment opens up to
+    # Connections per worker process. A PostgreSQL deployment opens up to
     # instances x workers x (pool size + overflow) connections: keep that below max_connections.
     database_pool_size: int = Field(default=10, ge=1, le=500)
     database_max_overflow: int = Field(default=10, ge=0, le=500)
@@ -70,12 +70,18 @@ class Settings(BaseSettings):
     jwt_retired_public_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     jwt_issuer: str = "gatehouse"
     jwt_audience: str = "gatehouse"
+    # Clock skew allowed on `exp`, `iat` and `nbf` of access tokens (several instances, several clocks).
+    jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)
     access_token_ttl_seconds: int = Field(default=900, ge=10, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60, le=366 * 86_400)
     refresh_token_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
 
     password_bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     password_hash_threads: int = Field(default=0, ge=0, le=64)
+    # Password operations (login, registration, password change and reset, admin creation) a
+    # worker admits at once; beyond it they answer 503 SERVICE_BUSY at once. At the default cost,
+    # two cores verify about 8 passwords a second, so 32 waiting is about four seconds of queue.
+    password_hash_queue_limit: int = Field(default=32, ge=1, le=100_000)
 
     api_key_max_active_per_user: int = Field(default=100, ge=1, le=10_000)
 

@@ -30,6 +30,7 @@ from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.health.router import router as health_router
 from app.http.caller import get_caller
+from app.http.database_errors import install_database_error_handlers
 from app.http.errors import install_error_handlers
 from app.http.middleware import AnnounceAuthChanges
 from app.http.openapi import with_api_key_scheme
@@ -59,7 +60,11 @@ def build_services(settings: Settings, *, notifier: AccountNotifier) -> Services
         settings=settings,
         database=database,
         keys=keys,
-        passwords=PasswordHasher(rounds=settings.password_bcrypt_rounds, threads=settings.password_hash_threads),
+        passwords=PasswordHasher(
+            rounds=settings.password_bcrypt_rounds,
+            threads=settings.password_hash_threads,
+            queue_limit=settings.password_hash_queue_limit,
+        ),
         access_tokens=access_tokens,
         auth=auth,
         authenticator=Authenticator(
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         swagger_ui_parameters={"persistAuthorization": True},
     )
     install_error_handlers(app)
+    install_database_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     if settings.redis_url:
         app.add_middleware(AnnounceAuthChanges)

@@ -45,6 +45,7 @@ from app.core.errors import InvalidToken
 from app.core.identity import ClientInfo
 from app.core.notifications import AccountNotifier
 from app.core.secrets import SecretPurpose
+from app.core.text import is_storable
 from app.db.fastapi_users_db import SQLAlchemyUserDatabase
 from app.http.caller import TOKEN_URL
 from app.http.responses import NO_STORE
@@ -145,6 +146,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.on_after_forgot_password(user, token, request)
 
     async def reset_password(self, token: str, password: str, request: Request | None = None) -> User:
+        if not is_storable(token):  # PyJWT cannot even encode it
+            raise exceptions.InvalidResetPasswordToken()
         try:
             data = decode_jwt(token, self.reset_password_token_secret, [self.reset_password_token_audience])
             user = await self.get(self.parse_id(data["sub"]))
@@ -159,6 +162,11 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         updated = await self._update(user, {"password": password})
         await self.on_after_reset_password(user, request)
         return updated
+
+    async def verify(self, token: str, request: Request | None = None) -> User:
+        if not is_storable(token):  # PyJWT cannot even encode it
+            raise exceptions.InvalidVerifyToken()
+        return await super().verify(token, request)
 
     def _password_fingerprint(self, user: User) -> str:
         # fastapi-users bcrypt-hashes the stored hash for this; an HMAC is as binding and costs

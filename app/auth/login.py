@@ -15,8 +15,10 @@ runs steps 2 to 5, its backend's `login` runs steps 6 and 7.
 6. A login session starts, with its first refresh token.
 7. An access token naming the session is issued.
 
-The account and the lockout are read first and the transaction ends before the password is
-verified, so no database connection waits on the hash.
+Before step 2 the request takes its place among the worker's password operations
+(`PasswordHasher.admission`): with too many waiting it answers 503 SERVICE_BUSY at once, before
+touching the database. The account and the lockout are read first and the transaction ends before
+the password is verified, so no database connection waits on the hash.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
 from app.core.identity import ClientInfo
 from app.core.passwords import PasswordHasher
+from app.core.text import is_storable
 from app.db.base import utcnow
 from app.lockout.service import LockoutService, LockoutState
 from app.sessions.service import Grant, SessionService
@@ -58,6 +61,14 @@ class PasswordLogin:
     async def authenticate(self, *, email: str, password: str) -> User:
         """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
         `Retry-After`). An email without an account is counted and locked like one with one."""
+        with self.passwords.admission():
+            return await self._authenticate(email=email, password=password)
+
+    async def _authenticate(self, *, email: str, password: str) -> User:
+        if not is_storable(email) or not is_storable(password):
+            # Text no account can hold (a lone surrogate, NUL): a wrong login, costing the same.
+            await self.passwords.burn_verify("-")
+            raise InvalidCredentials()
         user = await self.users.get_by_email(email=email)
         lockout = await self.lockouts.state(email=email)
         await self.db.commit()  # nothing holds a connection while the hash runs

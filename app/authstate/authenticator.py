@@ -65,7 +65,7 @@ class Authenticator:
         if claims is None:
             claims = self.codec.decode(token)
             self.state.remember_claims(token, claims)
-        if claims.expires_at <= time.time():
+        if self.codec.is_expired(claims, now=time.time()):
             raise InvalidToken()
         return claims
 

@@ -5,7 +5,9 @@ An access token follows RFC 9068 where it fits: header `typ: at+jwt`; claims `is
 to a login session. Decoding accepts only the `at+jwt` type, the configured issuer and audience,
 and a signature by one of the service's own keys with that key's own algorithm (`app.core.signing_keys`):
 a reset-password or verification token, a token signed with another algorithm (`none` included)
-or by another key is refused. With RS256/ES256 the header names the signing key in `kid`.
+or by another key is refused. With RS256/ES256 the header names the signing key in `kid`. The
+times (`exp`, `iat`, `nbf`) must be numbers, and JWT_LEEWAY_SECONDS is the clock skew allowed on
+each of them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.core.signing_keys import SigningKeys
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "exp", "jti")
+TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,8 @@ class AccessTokenCodec:
         self.audience = settings.jwt_audience
         self.ttl_seconds = settings.access_token_ttl_seconds
         self._headers = {"typ": ACCESS_TOKEN_TYPE} | ({"kid": self.keys.kid} if self.keys.kid else {})
-        self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": 0}
+        self.leeway = settings.jwt_leeway_seconds
+        self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": self.leeway}
 
     def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> IssuedToken:
         now = int(time.time())
@@ -81,6 +85,7 @@ class AccessTokenCodec:
                 issuer=self.issuer,
                 options=self._options,
             )
+            self._check_times(claims)
             session = claims.get("sid")
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
@@ -91,3 +96,19 @@ class AccessTokenCodec:
             )
         except (JWTError, KeyError, ValueError, TypeError, AttributeError) as error:
             raise InvalidToken() from error
+
+    def is_expired(self, claims: AccessClaims, *, now: float) -> bool:
+        return claims.expires_at + self.leeway <= now
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """`exp`, `iat` and `nbf` are JSON numbers (RFC 7519 NumericDate), within the leeway: a
+        token issued in the future, or not valid yet, is refused like an expired one."""
+        now = time.time()
+        for name in TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise InvalidToken()
+        if claims["exp"] + self.leeway <= now or claims["iat"] - self.leeway > now:
+            raise InvalidToken()
+        if "nbf" in claims and claims["nbf"] - self.leeway > now:
+            raise InvalidToken()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """NFC, then lower case: `josé` typed composed or decomposed is one address."""
+    return unicodedata.normalize("NFC", email.strip()).lower()

@@ -61,3 +61,20 @@ class Conflict(DomainError):
 class InvalidToken(NotAuthenticated):
     code = "INVALID_TOKEN"
     message = "The access token is missing, malformed, expired, revoked or not an access token."
+
+
+class ServiceBusy(DomainError):
+    """More work is waiting than the worker takes on; the client retries after `Retry-After`."""
+
+    status_code = 503
+    code = "SERVICE_BUSY"
+    message = "The service is busy; retry after the time in the Retry-After header."
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class DatabaseUnavailable(ServiceBusy):
+    code = "DATABASE_UNAVAILABLE"
+    message = "The database does not answer; retry after the time in the Retry-After header."

@@ -13,6 +13,12 @@
   cores (bcrypt releases the GIL, so the threads really run in parallel). The synchronous methods
   refuse to run on an event-loop thread, so a forgotten code path fails loudly instead of
   quietly stalling the server.
+* Each worker admits a bounded number of password operations at once (`queue_limit`, from
+  PASSWORD_HASH_QUEUE_LIMIT): a request takes its place with `admission()` before it touches the
+  database, and beyond the limit gets `ServiceBusy` (503 with `Retry-After`) at once, instead of
+  queueing for longer than any client waits.
+* Passwords are NFKC-normalised before hashing (NIST SP 800-63B). A hash made from the raw form,
+  before normalisation was introduced, still verifies, and is replaced at that login.
 """
 
 from __future__ import annotations
@@ -20,13 +26,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from passlib.context import CryptContext
 from passlib.handlers import bcrypt as passlib_bcrypt
+
+from app.core.errors import ServiceBusy
+from app.core.text import normalise_password
 
 # passlib logs a traceback at WARNING when it cannot read `bcrypt.__about__`, which bcrypt>=4.1
 # no longer has. The version is only used for that log line.
@@ -34,6 +47,9 @@ logging.getLogger("passlib.handlers.bcrypt").setLevel(logging.ERROR)
 # Private passlib attributes (no stub knows them): the self-test is done, and the ident is 2b.
 passlib_bcrypt._BcryptBackend._workrounds_initialized = True  # type: ignore[attr-defined]
 passlib_bcrypt._BcryptBackend._fallback_ident = passlib_bcrypt.IDENT_2B  # type: ignore[attr-defined]
+
+
+T = TypeVar("T")
 
 
 class PasswordHashingOnEventLoop(RuntimeError):
@@ -63,8 +79,11 @@ class PasswordHasher:
     """Hash and verify passwords. Implements fastapi-users' PasswordHelperProtocol (the sync
     methods) and adds awaitable versions that run in a dedicated thread pool."""
 
-    def __init__(self, *, rounds: int, threads: int = 0) -> None:
+    def __init__(self, *, rounds: int, threads: int = 0, queue_limit: int = 1_000_000) -> None:
         self.rounds = rounds
+        self.queue_limit = queue_limit
+        self._admitted = 0
+        self._seconds_per_hash = 0.25  # measured at warm-up
         self.context = CryptContext(
             schemes=["bcrypt_sha256"],
             bcrypt_sha256__default_rounds=rounds,
@@ -94,18 +113,43 @@ class PasswordHasher:
         return secrets.token_urlsafe(32)
 
     # What the service calls.
+    @contextlib.contextmanager
+    def admission(self) -> Iterator[None]:
+        """A place among the password operations this worker takes on, or `ServiceBusy` at once.
+        Take it before any database work of the request, and keep it until the hash is done."""
+        if self._admitted >= self.queue_limit:
+            # The queue drains at `threads` hashes per hash time: retry once it has.
+            raise ServiceBusy(retry_after=math.ceil(self._admitted / self.threads * self._seconds_per_hash))
+        self._admitted += 1
+        try:
+            yield
+        finally:
+            self._admitted -= 1
+
     async def hash_async(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.hash, password)
+        return await self._in_pool(self.hash, normalise_password(password))
 
     async def verify_async(self, password: str, hashed_password: str) -> tuple[bool, str | None]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.verify_and_update, password, hashed_password)
+        normalised = normalise_password(password)
+        verified, new_hash = await self._in_pool(self.verify_and_update, normalised, hashed_password)
+        if verified or normalised == password:
+            return verified, new_hash
+        # A hash made before passwords were normalised: the raw form verifies, the new hash is
+        # made from the normalised one.
+        verified, _ = await self._in_pool(self.verify_and_update, password, hashed_password)
+        return (True, await self._in_pool(self.hash, normalised)) if verified else (False, None)
+
+    async def _in_pool(self, function: Callable[[str, str], T] | Callable[[str], T], *args: str) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)  # type: ignore[arg-type]
 
     async def warm_up(self) -> None:
         """Make the hash that unknown-email logins verify against, at start-up, so that even the
-        first such login costs one verification and nothing more."""
+        first such login costs one verification and nothing more; and time one hash, for the
+        `Retry-After` of a full queue."""
         if self._dummy_hash is None:
+            started = time.perf_counter()
             self._dummy_hash = await self.hash_async(secrets.token_urlsafe(16))
+            self._seconds_per_hash = time.perf_counter() - started
 
     async def burn_verify(self, password: str) -> None:
         """Spend the time of one real verification, for logins with an unknown email, so that

@@ -41,13 +41,14 @@ class Database:
 def create_database(settings: Settings) -> Database:
     url = make_url(settings.database_url)
     options: dict[str, Any] = {"pool_pre_ping": not settings.is_sqlite}
-    if settings.is_sqlite:
-        _ensure_sqlite_directory(url.database)
-        options["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-    else:
+    if url.database not in (None, "", ":memory:"):
+        # A request that finds no free connection in time answers 503 (app.http.database_errors).
         options["pool_size"] = settings.database_pool_size
         options["max_overflow"] = settings.database_max_overflow
         options["pool_timeout"] = settings.database_pool_timeout_seconds
+    if settings.is_sqlite:
+        _ensure_sqlite_directory(url.database)
+        options["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
     engine = create_async_engine(url, **options)
     if settings.is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

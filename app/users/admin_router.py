@@ -54,7 +54,7 @@ async def update_user(
 ) -> AdminUserRead:
     """A new password or deactivation ends the user's sessions (an admin's own current one stays)."""
     keep = admin.session_id if admin.id == user.id else None
-    return await _admin_view(await users.update(target=user, data=data, current_session_id=keep), lockouts)
+    return await _admin_view(await users.update(target=user, data=data, actor=admin, current_session_id=keep), lockouts)
 
 
 @router.post("/{user_id}/unlock", response_model=AdminUserRead)

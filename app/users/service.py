@@ -22,9 +22,12 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authstate.errors import ApiKeyNotAllowed
 from app.core.emails import normalise_email
+from app.core.identity import Caller, Credential
 from app.core.passwords import PasswordHasher
 from app.core.roles import Role
+from app.core.text import is_storable
 from app.sessions.service import RevokedReason, end_user_sessions
 from app.users.errors import EmailAlreadyUsed, LastAdminError, UserAlreadyExists
 from app.users.models import User, UserCount
@@ -45,9 +48,9 @@ class UserService:
         return await self.db.get(User, user_id)
 
     async def get_by_email(self, *, email: str) -> User | None:
-        if "\x00" in email:
-            # No stored email holds a NUL (emails are validated), and PostgreSQL cannot even
-            # compare text with one: such an email simply finds no account.
+        if not is_storable(email):
+            # No stored email holds a NUL or a lone surrogate (emails are validated), and
+            # PostgreSQL cannot even compare text with one: such an email finds no account.
             return None
         # Emails are stored lower-cased; comparing the column itself (not lower(column)) lets
         # the unique index answer instead of a scan of every account.
@@ -114,15 +117,13 @@ class UserService:
         return await self.create(data=AdminUserCreate(email=email, password=password))
 
     async def create(self, *, data: AdminUserCreate) -> User:
-        check_password(data.password, email=data.email, creating=True)
+        with self.passwords.admission():  # before any database work: a full queue costs nothing
+            check_password(data.password, email=data.email, creating=True)
+            hashed_password = await self.passwords.hash_async(data.password)
+        # The hash comes first, so no connection waits on it; the unique index decides a race.
         if await self.get_by_email(email=data.email) is not None:
             raise UserAlreadyExists()
-        user = User(
-            email=data.email,
-            hashed_password=await self.passwords.hash_async(data.password),
-            role=data.role,
-            is_verified=data.is_verified,
-        )
+        user = User(email=data.email, hashed_password=hashed_password, role=data.role, is_verified=data.is_verified)
         self.db.add(user)
         try:
             await self.db.commit()
@@ -139,8 +140,19 @@ class UserService:
         """A new password ends the user's other sessions; `current_session_id` (the caller's) stays."""
         return await self._apply(user, data.changes(), keep_session_id=current_session_id)
 
-    async def update(self, *, target: User, data: AdminUserUpdate, current_session_id: uuid.UUID | None = None) -> User:
-        return await self._apply(target, data.changes(), keep_session_id=current_session_id)
+    async def update(
+        self,
+        *,
+        target: User,
+        data: AdminUserUpdate,
+        actor: Caller,
+        current_session_id: uuid.UUID | None = None,
+    ) -> User:
+        changes = data.changes()
+        logs_in_differently = changes.get("email") is not None or changes.get("password") is not None
+        if actor.id == target.id and actor.credential is Credential.API_KEY and logs_in_differently:
+            raise ApiKeyNotAllowed()  # a key never changes how its own owner logs in
+        return await self._apply(target, changes, keep_session_id=current_session_id)
 
     async def set_password(self, *, user: User, password: str) -> User:
         """A password reset: every session of the user ends."""
@@ -165,7 +177,14 @@ class UserService:
         await self.db.commit()
 
     async def _apply(self, user: User, requested: dict[str, Any], *, keep_session_id: uuid.UUID | None = None) -> User:
-        changes = await self._column_values(user, requested)
+        hashed_password = None
+        if requested.get("password") is not None:
+            with self.passwords.admission():
+                check_password(requested["password"], email=requested.get("email") or user.email)
+                # End the transaction that loaded the account: no connection waits on the hash.
+                await self.db.commit()
+                hashed_password = await self.passwords.hash_async(requested["password"])
+        changes = await self._column_values(user, requested, hashed_password=hashed_password)
         loses_admin = (
             user.role is Role.ADMIN
             and user.is_active
@@ -189,8 +208,10 @@ class UserService:
         await self.db.refresh(user)
         return user
 
-    async def _column_values(self, user: User, requested: dict[str, Any]) -> dict[str, Any]:
-        """Validate requested changes and turn them into column values (hashing a new password)."""
+    async def _column_values(
+        self, user: User, requested: dict[str, Any], *, hashed_password: str | None
+    ) -> dict[str, Any]:
+        """Validate requested changes and turn them into column values."""
         changes: dict[str, Any] = {}
         for field, value in requested.items():
             if value is None:
@@ -203,8 +224,7 @@ class UserService:
                 changes["email"] = value
                 changes["is_verified"] = False
             elif field == "password":
-                check_password(value, email=requested.get("email") or user.email)
-                changes["hashed_password"] = await self.passwords.hash_async(value)
+                changes["hashed_password"] = hashed_password
             elif field == "role":
                 changes["role"] = Role(value)
             else:

@@ -113,6 +113,26 @@ async def test_key_cannot_change_the_owners_password(client, user, keys, account
     await accounts.login(user.email, user.password)  # the old password still works
 
 
+@pytest.mark.parametrize("change", [{"password": "a-brand-new-password"}, {"email": "taken-over@example.com"}])
+async def test_an_admin_key_cannot_change_its_owners_login_through_the_admin_routes(
+    client, admin, keys, accounts, change
+):
+    issued = await keys.create(admin, role="admin")
+    response = await client.patch(f"/admin/users/{admin.id}", json=change, headers=issued.headers)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "API_KEY_NOT_ALLOWED"
+    await accounts.login(admin.email, admin.password)  # the email and password are unchanged
+
+
+async def test_an_admin_key_may_still_set_another_users_password(client, admin, user, keys, accounts):
+    issued = await keys.create(admin, role="admin")
+    response = await client.patch(
+        f"/admin/users/{user.id}", json={"password": "set-by-the-admin-key"}, headers=issued.headers
+    )
+    assert response.status_code == 200
+    await accounts.login(user.email, "set-by-the-admin-key")
+
+
 # --- refused keys ---------------------------------------------------------------------------
 
 

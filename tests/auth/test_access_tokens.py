@@ -167,3 +167,47 @@ async def test_logout_refuses_a_reset_password_token(client, user, notifier):
     response = await client.post("/auth/jwt/logout", headers=bearer(notifier.reset_tokens[user.email]))
 
     assert response.status_code == 401
+
+
+# --- times: numbers only, JWT_LEEWAY_SECONDS of skew on each ------------------------------------
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+async def test_a_time_claim_that_is_not_a_number_is_refused(client, user, settings, claim):
+    now = int(time.time())
+    values = {"exp": str(now + 300), "iat": str(now), "nbf": str(now)}
+    await assert_refused(
+        client, forge_token(settings, user.id, sid=session_id_of(user.token), **{claim: values[claim]})
+    )
+
+
+async def test_a_boolean_time_claim_is_refused(client, user, settings):
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), nbf=True))
+
+
+async def test_an_iat_beyond_the_leeway_in_the_future_is_refused(client, user, settings):
+    now = int(time.time())
+    iat = now + settings.jwt_leeway_seconds + 60
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), iat=iat, exp=iat + 300))
+
+
+async def test_an_nbf_beyond_the_leeway_in_the_future_is_refused(client, user, settings):
+    nbf = int(time.time()) + settings.jwt_leeway_seconds + 60
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), nbf=nbf))
+
+
+async def test_a_clock_skew_within_the_leeway_is_accepted(client, user, settings):
+    now = int(time.time())
+    skew = settings.jwt_leeway_seconds // 2
+    ahead = forge_token(settings, user.id, sid=session_id_of(user.token), iat=now + skew, nbf=now + skew)
+    just_expired = forge_token(settings, user.id, sid=session_id_of(user.token), iat=now - 600, exp=now - skew)
+
+    for token in (ahead, just_expired):
+        response = await client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("settings_overrides", [{"jwt_leeway_seconds": 0}])
+async def test_with_no_leeway_a_token_issued_a_moment_ahead_is_refused(client, user, settings):
+    now = int(time.time())
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), iat=now + 30))
