@@ -146,6 +146,10 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.on_after_forgot_password(user, token, request)
 
     async def reset_password(self, token: str, password: str, request: Request | None = None) -> User:
+        with self.users.passwords.admission():  # before the account is read: a full queue costs nothing
+            return await self._reset_password(token, password, request)
+
+    async def _reset_password(self, token: str, password: str, request: Request | None) -> User:
         if not is_storable(token):  # PyJWT cannot even encode it
             raise exceptions.InvalidResetPasswordToken()
         try:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import math
 import os
@@ -50,6 +51,9 @@ passlib_bcrypt._BcryptBackend._fallback_ident = passlib_bcrypt.IDENT_2B  # type:
 
 
 T = TypeVar("T")
+
+# Whether the current task (request) holds a place in a hasher's queue already.
+_admitted_here: contextvars.ContextVar[bool] = contextvars.ContextVar("gatehouse_password_admitted", default=False)
 
 
 class PasswordHashingOnEventLoop(RuntimeError):
@@ -116,14 +120,21 @@ class PasswordHasher:
     @contextlib.contextmanager
     def admission(self) -> Iterator[None]:
         """A place among the password operations this worker takes on, or `ServiceBusy` at once.
-        Take it before any database work of the request, and keep it until the hash is done."""
+        Take it before any database work of the request, and keep it until the hash is done. A
+        request that holds a place already (a route took it, then the service asks again) keeps
+        its one place."""
+        if _admitted_here.get():
+            yield
+            return
         if self._admitted >= self.queue_limit:
             # The queue drains at `threads` hashes per hash time: retry once it has.
             raise ServiceBusy(retry_after=math.ceil(self._admitted / self.threads * self._seconds_per_hash))
         self._admitted += 1
+        token = _admitted_here.set(True)
         try:
             yield
         finally:
+            _admitted_here.reset(token)
             self._admitted -= 1
 
     async def hash_async(self, password: str) -> str:

@@ -16,7 +16,7 @@ from app.lockout.dependencies import LockoutServiceDep
 from app.lockout.service import LockoutService
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.service import RevokedReason
-from app.users.dependencies import TargetUser, UserServiceDep
+from app.users.dependencies import PasswordAdmission, TargetUser, UserServiceDep
 from app.users.models import User
 from app.users.schemas import AdminUserCreate, AdminUserRead, AdminUserUpdate, UserPage
 
@@ -50,7 +50,12 @@ async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserR
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
 async def update_user(
-    data: AdminUserUpdate, user: TargetUser, users: UserServiceDep, lockouts: LockoutServiceDep, admin: UserManager
+    data: AdminUserUpdate,
+    _: PasswordAdmission,
+    user: TargetUser,
+    users: UserServiceDep,
+    lockouts: LockoutServiceDep,
+    admin: UserManager,
 ) -> AdminUserRead:
     """A new password or deactivation ends the user's sessions (an admin's own current one stays)."""
     keep = admin.session_id if admin.id == user.id else None

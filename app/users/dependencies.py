@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -13,6 +14,7 @@ from app.http.rbac import UserManager
 from app.http.services import DbSession, ServicesDep
 from app.users.errors import UserNotFound
 from app.users.models import User
+from app.users.schemas import AdminUserUpdate, UserUpdate
 from app.users.service import UserService
 
 
@@ -21,6 +23,29 @@ async def get_user_service(db: DbSession, services: ServicesDep) -> UserService:
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+async def admit_own_password_change(data: UserUpdate, services: ServicesDep) -> AsyncIterator[None]:
+    """A new password takes its place among the worker's password operations before the account
+    is even read (`PasswordHasher.admission`): beyond the queue, 503 at once."""
+    if data.password is None:
+        yield
+        return
+    with services.passwords.admission():
+        yield
+
+
+async def admit_password_setting(data: AdminUserUpdate, services: ServicesDep) -> AsyncIterator[None]:
+    """The same, for an admin setting a user's password."""
+    if data.password is None:
+        yield
+        return
+    with services.passwords.admission():
+        yield
+
+
+OwnPasswordAdmission = Annotated[None, Depends(admit_own_password_change)]
+PasswordAdmission = Annotated[None, Depends(admit_password_setting)]
 
 
 async def target_user(user_id: uuid.UUID, _: UserManager, users: UserServiceDep) -> User:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from app.core.identity import UserSnapshot
 from app.http.caller import CurrentCaller, LoggedInCaller
-from app.users.dependencies import LoggedInUser, UserServiceDep
+from app.users.dependencies import LoggedInUser, OwnPasswordAdmission, UserServiceDep
 from app.users.schemas import UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -20,7 +20,9 @@ async def read_me(caller: CurrentCaller) -> UserSnapshot:
 
 
 @router.patch("/me", response_model=UserRead)
-async def update_me(data: UserUpdate, user: LoggedInUser, caller: LoggedInCaller, users: UserServiceDep) -> Any:
+async def update_me(
+    data: UserUpdate, _: OwnPasswordAdmission, user: LoggedInUser, caller: LoggedInCaller, users: UserServiceDep
+) -> Any:
     """Change your email or password. Role and status fields are not yours to change and are
     ignored. Needs an access token: an API key, whatever its role, cannot change how you log in.
     A new password ends all your other sessions; the one making this request stays."""
