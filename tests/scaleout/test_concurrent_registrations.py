@@ -1,4 +1,7 @@
-"""Registrations racing through both instances lose nothing and create no duplicate."""
+"""Registrations racing through both instances lose nothing and create no duplicate.
+
+Beyond each worker's password queue (PASSWORD_HASH_QUEUE_LIMIT) a registration answers 503
+SERVICE_BUSY with `Retry-After`, and changes nothing: retried after it, it registers."""
 
 from __future__ import annotations
 
@@ -31,6 +34,25 @@ async def register_all(cluster, emails: list[str]) -> list[httpx.Response]:
         )
 
 
+async def register_until_done(cluster, emails: list[str]) -> Counter[int]:
+    """Register every email at once; retry those answered 503 after their Retry-After, until none
+    is. The statuses of every answer, retries included."""
+    statuses: Counter[int] = Counter()
+    pending = emails
+    for _ in range(20):
+        answers = await register_all(cluster, pending)
+        statuses.update(answer.status_code for answer in answers)
+        busy = [answer for answer in answers if answer.status_code == 503]
+        for answer in busy:
+            assert answer.json()["detail"] == "SERVICE_BUSY", answer.text
+            assert int(answer.headers["Retry-After"]) >= 1
+        if not busy:
+            return statuses
+        pending = [email for email, answer in zip(pending, answers, strict=True) if answer.status_code == 503]
+        await asyncio.sleep(max(int(answer.headers["Retry-After"]) for answer in busy))
+    raise AssertionError(f"{len(pending)} registrations were still refused as busy after 20 rounds")
+
+
 async def listed_emails(cluster) -> tuple[int, list[str]]:
     """Through instance B, as the admin: the admin list's total, and every email on all its pages."""
     emails: list[str] = []
@@ -50,11 +72,10 @@ async def listed_emails(cluster) -> tuple[int, list[str]]:
 async def test_concurrent_registrations_through_both_instances_are_all_kept_once(cluster):
     emails = [f"racer-{number:03d}@example.com" for number in range(REGISTRATIONS)]
 
-    answers = await register_all(cluster, emails)
+    statuses = await register_until_done(cluster, emails)
 
-    assert Counter(answer.status_code for answer in answers) == {201: REGISTRATIONS}, [
-        answer.text for answer in answers if answer.status_code != 201
-    ][:5]
+    assert set(statuses) <= {201, 503}, statuses
+    assert statuses[201] == REGISTRATIONS
     total, listed = await listed_emails(cluster)
     racers = Counter(email for email in listed if email.startswith("racer-"))
     admins = len(listed) - sum(racers.values())
@@ -70,7 +91,11 @@ async def test_concurrent_registrations_of_one_email_make_one_account(cluster):
         answers = await register_all(cluster, [email] * SAME_EMAIL_ATTEMPTS)
 
         statuses = Counter(answer.status_code for answer in answers)
-        assert statuses == {201: 1, 400: SAME_EMAIL_ATTEMPTS - 1}, [answer.text for answer in answers]
-        assert {answer.json()["detail"] for answer in answers if answer.status_code == 400} == {
+        assert statuses[201] <= 1 and set(statuses) <= {201, 400, 503}, [answer.text for answer in answers]
+        assert {answer.json()["detail"] for answer in answers if answer.status_code == 400} <= {
             "REGISTER_USER_ALREADY_EXISTS"
         }
+        if statuses[201] == 0:  # every attempt but the busy ones lost: the busy ones retry
+            retried = await register_until_done(cluster, [email])
+            statuses.update(retried)
+        assert statuses[201] == 1, statuses
