@@ -7,9 +7,13 @@ FROM python:3.12-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
+# The exact, hash-checked versions of requirements/runtime.lock first (a layer of its own, rebuilt
+# only when the lock changes), then Gatehouse itself without resolving anything again.
+COPY requirements/runtime.lock ./requirements/
+RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.12-slim
 ENV PATH=/opt/venv/bin:$PATH \

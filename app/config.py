@@ -90,6 +90,22 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # The HTTP edge (app/http/limits.py, app/http/security_headers.py). Credentials across
+    # origins (cookies, Authorization) are off unless CORS_ALLOW_CREDENTIALS says so, and never
+    # with a wildcard origin. HSTS: only behind HTTPS, once every subdomain serves HTTPS too.
+    cors_allow_credentials: bool = False
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    hsts_seconds: int = Field(default=0, ge=0, le=2 * 366 * 86_400)
+
+    @model_validator(mode="after")
+    def _no_credentials_with_any_origin(self) -> Settings:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ConfigurationError(
+                "CORS_ORIGINS=* with CORS_ALLOW_CREDENTIALS=true would let every website call the API "
+                "as its visitors; list the origins in CORS_ORIGINS or set CORS_ALLOW_CREDENTIALS=false."
+            )
+        return self
+
     # Per-client rate limits (slowapi syntax: "5/minute", "10 per hour", "5/minute;100/day").
     login_rate_limit: str = "5/minute"
     register_rate_limit: str = "10/hour"

@@ -25,6 +25,7 @@ from tests.backends import (
     PostgresServer,
     RedisServer,
     configured,
+    give_each_worker_its_own_redis,
     report_header,
 )
 from tests.factories import TEST_SECRET, Account, Accounts, CapturingNotifier, Clock, Keys, Owners
@@ -35,13 +36,36 @@ def pytest_report_header() -> list[str]:
     return report_header()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    give_each_worker_its_own_redis()  # under pytest-xdist (tests/backends.py)
+
+
+# Fixtures that start servers or service processes (PostgreSQL and Redis only when TEST_DATABASE_URL
+# and TEST_REDIS_URL are not set); a test using one counts as marked `processes`.
+PROCESS_FIXTURES = frozenset({"postgres_server_url", "redis_server_url", "gatehouse_servers"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start processes or servers (marked `processes`, or using one of PROCESS_FIXTURES)
+    run one after another in one pytest-xdist group, so they never compete with each other for the
+    cores while their processes start."""
+    for item in items:
+        uses_processes = PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_processes and item.get_closest_marker("processes") is None:
+            item.add_marker(pytest.mark.processes)
+        if item.get_closest_marker("processes") is not None:
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 @pytest.fixture(scope="session")
-def databases() -> Iterator[Databases]:
-    """Where test databases come from: SQLite files, or PostgreSQL with TEST_DATABASE_URL."""
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """Where test databases come from: copies of a migrated SQLite file or, with TEST_DATABASE_URL,
+    of a migrated PostgreSQL database (tests/backends.py)."""
     url = configured(DATABASE_VARIABLE)
     postgres = PostgresServer(url) if url else None
     try:
-        yield Databases(postgres)
+        yield Databases(postgres, sqlite_template_directory=tmp_path_factory.mktemp("sqlite-template"))
     finally:
         if postgres is not None:
             postgres.close()
@@ -68,7 +92,7 @@ def _empty_redis(shared_redis: RedisServer | None) -> None:
 
 @pytest.fixture
 def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, without any rows (see tests/backends.py)."""
+    """A database of this test's own at the head revision, without any rows (see tests/backends.py)."""
     with databases.fresh(tmp_path) as url:
         yield url
 
@@ -106,7 +130,7 @@ def notifier() -> CapturingNotifier:
 @pytest.fixture
 async def app(settings: Settings, notifier: CapturingNotifier) -> AsyncIterator[FastAPI]:
     application = create_app(settings, notifier=notifier)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         yield application
 
 
@@ -189,7 +213,7 @@ def other_worker(app: object, settings: Settings) -> WorkerFactory:
     async def start(**changes: object) -> AsyncIterator[httpx.AsyncClient]:
         worker_settings = Settings(_env_file=None, **{**settings.model_dump(), **changes})  # type: ignore[call-arg]
         application = create_app(worker_settings)
-        async with LifespanManager(application):
+        async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
             transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 40000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 yield client

@@ -150,7 +150,7 @@ async def test_development_service_starts_and_logs_in_without_a_secret_key(data_
     )
     application = create_app(settings)
 
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             login = await client.post(

@@ -94,7 +94,8 @@ class AccessTokenCodec:
                 expires_at=int(claims["exp"]),
                 session_id=uuid.UUID(session) if session else None,
             )
-        except (JWTError, KeyError, ValueError, TypeError, AttributeError) as error:
+        # OverflowError: a time of Infinity or 1e999; RecursionError: JSON nested thousands deep.
+        except (JWTError, KeyError, ValueError, TypeError, AttributeError, OverflowError, RecursionError) as error:
             raise InvalidToken() from error
 
     def is_expired(self, claims: AccessClaims, *, now: float) -> bool:

@@ -58,6 +58,13 @@ class Conflict(DomainError):
     message = "The request conflicts with the current state."
 
 
+class MalformedBody(DomainError):
+    """The body cannot be decoded at all: not UTF-8 JSON, or a broken form."""
+
+    code = "MALFORMED_BODY"
+    message = "The request body cannot be decoded: send UTF-8 JSON, or a well-formed form."
+
+
 class InvalidToken(NotAuthenticated):
     code = "INVALID_TOKEN"
     message = "The access token is missing, malformed, expired, revoked or not an access token."

@@ -38,7 +38,7 @@ class CallerFromCredentials(OAuth2PasswordBearer):
     the API key header directly instead of through a second security dependency: every
     dependency costs a resolution step on every request, and this one runs on all of them. The
     API key scheme is added to the OpenAPI document beside the bearer one by
-    `app.http.openapi.with_api_key_scheme`.
+    `app.http.openapi.document_openapi`.
     """
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]

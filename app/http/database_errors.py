@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa
 
 from app.core.errors import DatabaseUnavailable, ServiceBusy
+from app.http.access_log import redacted_path
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _answer(error: ServiceBusy, request: Request, cause: BaseException) -> JSONR
     logger.warning(
         "%s %s answered 503 %s: %s: %s",
         request.method,
-        request.url.path,
+        redacted_path(request.url.path),
         error.code,
         type(cause).__name__,
         first_line[:300],

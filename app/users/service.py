@@ -184,14 +184,22 @@ class UserService:
                 # End the transaction that loaded the account: no connection waits on the hash.
                 await self.db.commit()
                 hashed_password = await self.passwords.hash_async(requested["password"])
+        # Decide on the row as it is now, not as the request loaded it: another change may have
+        # committed since. The write transaction locks what it decides on first: the active admins
+        # when the change may remove one (always in the same order, so two such changes cannot
+        # deadlock), then the row itself (PostgreSQL; SQLite serialises writers, and a writer that
+        # committed in between makes this one answer 503 SERVICE_BUSY rather than overwrite it).
+        await self.db.commit()
+        may_remove_admin = "role" in requested or requested.get("is_active") is False
+        if may_remove_admin:
+            await self._lock_active_admins()
+        await self.db.refresh(user, with_for_update=True)
         changes = await self._column_values(user, requested, hashed_password=hashed_password)
         loses_admin = (
             user.role is Role.ADMIN
             and user.is_active
             and (changes.get("role", Role.ADMIN) is not Role.ADMIN or changes.get("is_active") is False)
         )
-        if loses_admin:
-            await self._lock_active_admins()
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
             await end_user_sessions(self.db, user_id=user.id, reason=reason, keep=keep_session_id)

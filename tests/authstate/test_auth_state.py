@@ -29,7 +29,7 @@ POLL_PATIENCE_SECONDS = 5.0
 @asynccontextmanager
 async def worker(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         transport = httpx.ASGITransport(app=application, client=("203.0.113.20", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield application, client

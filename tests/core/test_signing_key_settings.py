@@ -148,5 +148,5 @@ async def test_the_service_does_not_start_with_an_unusable_key(tmp_path):
     application = create_app(make_settings(tmp_path, jwt_algorithm="RS256", jwt_private_key_file=key))
 
     with pytest.raises(ConfigurationError, match="RS256 needs an RSA key"):
-        async with LifespanManager(application):
+        async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
             pass

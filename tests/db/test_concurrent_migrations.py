@@ -12,11 +12,14 @@ import sqlite3
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from app.db.migrate import head_revision
 from scripts.servers.databases import asyncpg_dsn, create_database, drop_database
 from scripts.servers.gatehouse import start_instances, stop_instances
 from tests.scaleout.instances import service_environment
+
+pytestmark = pytest.mark.processes
 
 PROCESSES = 4
 

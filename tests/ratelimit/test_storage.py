@@ -40,7 +40,7 @@ def app_settings(settings: Settings, **changes: object) -> Settings:
 async def test_several_workers_with_memory_storage_get_a_warning(settings, caplog):
     per_worker = app_settings(settings, web_concurrency=4, rate_limit_storage_uri="memory://")
     with caplog.at_level(logging.WARNING, logger="app"):
-        async with LifespanManager(create_app(per_worker)):
+        async with LifespanManager(create_app(per_worker), startup_timeout=60, shutdown_timeout=60):
             pass
     assert PER_WORKER_WARNING in caplog.text
     assert "WEB_CONCURRENCY=4" in caplog.text
@@ -49,7 +49,7 @@ async def test_several_workers_with_memory_storage_get_a_warning(settings, caplo
 async def test_one_worker_with_memory_storage_gets_no_warning(settings, caplog):
     per_worker = app_settings(settings, web_concurrency=1, rate_limit_storage_uri="memory://")
     with caplog.at_level(logging.WARNING, logger="app"):
-        async with LifespanManager(create_app(per_worker)):
+        async with LifespanManager(create_app(per_worker), startup_timeout=60, shutdown_timeout=60):
             pass
     assert PER_WORKER_WARNING not in caplog.text
 
@@ -57,14 +57,18 @@ async def test_one_worker_with_memory_storage_gets_no_warning(settings, caplog):
 async def test_several_workers_with_redis_storage_get_no_warning(settings, caplog):
     shared = app_settings(settings, web_concurrency=4, rate_limit_storage_uri="redis://127.0.0.1:6379/0")
     with caplog.at_level(logging.WARNING, logger="app"):
-        async with LifespanManager(create_app(shared)):
+        async with LifespanManager(create_app(shared), startup_timeout=60, shutdown_timeout=60):
             pass
     assert PER_WORKER_WARNING not in caplog.text
 
 
 async def test_an_unknown_storage_scheme_stops_the_start_with_the_setting_named(settings):
     with pytest.raises(ConfigurationError, match="RATE_LIMIT_STORAGE_URI"):
-        async with LifespanManager(create_app(app_settings(settings, rate_limit_storage_uri="carrier-pigeon://x"))):
+        async with LifespanManager(
+            create_app(app_settings(settings, rate_limit_storage_uri="carrier-pigeon://x")),
+            startup_timeout=60,
+            shutdown_timeout=60,
+        ):
             pass
 
 

@@ -27,7 +27,7 @@ def with_values(settings: Settings, **values: object) -> Settings:
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         yield application
 
 
