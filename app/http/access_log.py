@@ -6,7 +6,7 @@ shipped to wherever the logs go. These filters write the query string as `?[reda
 path segment longer than MAX_SEGMENT_CHARACTERS (longer than a UUID, as every token and key is)
 as `[redacted]`: on `uvicorn.access`, the access log, and on `uvicorn.asgi`, the scopes that
 `--log-level trace` writes. Headers and bodies are never logged by uvicorn (its trace writes
-placeholders for them). `create_app` installs the filters, so they hold for `python -m app`,
+only their sizes). `create_app` installs the filters, so they hold for `python -m app`,
 `uvicorn app.main:app` and gunicorn's uvicorn workers alike.
 """
 
