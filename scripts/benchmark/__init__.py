@@ -7,6 +7,7 @@ How it fits together, from the top:
   figures (`sections.SECTIONS` lists them in run order);
 * `targets`: the targets as ratios of those figures, built from the row machinery in `rows`;
 * `measure`: one route measured with wrk (`wrk`); `login_load`: clients logging in meanwhile;
+* `burst`: many clients registering at once (asyncio, httpx); `probe`: one route probed meanwhile;
 * `services`: the servers under test, Gatehouse and fastapi-users' example (`reference_app`),
   started with scripts.servers and read through `procfs`;
 * `client`, `accounts`, `hashing`, `seed`, `machine`: the HTTP client, the accounts the sections

@@ -32,7 +32,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         prog="scripts/bench",
         description=(
             "Measure Gatehouse (one worker on SQLite; 2 workers vs 1 on PostgreSQL + Redis) against /health "
-            "and fastapi-users' documented example."
+            "and fastapi-users' documented example, and under a burst of registrations."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="short runs: a smoke test of the benchmark itself")
@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
     print()
     mode = " (--quick: short runs, not comparable)" if arguments.quick else ""
     cores = document["machine"]["cores"]
-    print(f"Gatehouse benchmark{mode}: one worker on SQLite (row 8: PostgreSQL + Redis), {cores} cores")
+    print(f"Gatehouse benchmark{mode}: one worker on SQLite (rows 8, 9b: PostgreSQL + Redis), {cores} cores")
     print(table(rows))
     if busy_before > BUSY_PERCENT:
         print(f"warning: other processes kept {busy_before:.0f}% of the CPUs busy just before the run")

@@ -16,6 +16,12 @@ def default_rounds() -> int:
     return rounds
 
 
+def default_queue_limit() -> int:
+    """PASSWORD_HASH_QUEUE_LIMIT unset: the password operations one worker admits at once."""
+    limit: int = Settings.model_fields["password_hash_queue_limit"].default
+    return limit
+
+
 def password_verification() -> dict[str, Any]:
     """The time of one password verification with the service's own hasher and default cost, in
     this process, outside any event loop; the median of several."""

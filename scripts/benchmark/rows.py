@@ -52,15 +52,20 @@ def row(
     target: str,
     compute: Callable[[], tuple[float, list[dict[str, Any]]]],
     note: Callable[[], str] = lambda: "",
+    failures: Callable[[], list[str]] = lambda: [],
 ) -> Row:
     """`compute` returns the value and the wrk results it rests on (an unclean one makes the row
-    INVALID). A row without a target is shown for comparison only."""
+    INVALID). `failures` lists what fails the row whatever its value (a 500 answered, say). A row
+    without a target is shown for comparison only."""
     try:
         value, measurements = compute()
+        failed = failures()
     except Unavailable as unavailable:
         return Row(number, measure, None, target, unavailable.verdict, unavailable.note)
     except (KeyError, ZeroDivisionError) as error:  # a figure missing or zero: say so, keep the table
         return Row(number, measure, None, target, "n/a", f"cannot compute: {type(error).__name__} {error}")
+    if failed:
+        return Row(number, measure, value, target, "FAIL", "; ".join(failed))
     if target:
         comparison, threshold = target.split()
         verdict = "PASS" if _COMPARE[comparison](value, float(threshold)) else "FAIL"

@@ -16,17 +16,32 @@ class Durations:
     memory_first: int  # requests before the first memory reading
     memory_total: int  # requests before the second
     memory_max_s: int  # bound on each memory phase
+    probe_idle_s: int  # the overload section's probing of an idle server, before each burst
 
     @classmethod
     def full(cls) -> Durations:
         return cls(
-            warmup_s=2, wrk_s=10, logins_s=15, latency_s=5, memory_first=10_000, memory_total=200_000, memory_max_s=900
+            warmup_s=2,
+            wrk_s=10,
+            logins_s=15,
+            latency_s=5,
+            memory_first=10_000,
+            memory_total=200_000,
+            memory_max_s=900,
+            probe_idle_s=5,
         )
 
     @classmethod
     def quick(cls) -> Durations:
         return cls(
-            warmup_s=1, wrk_s=3, logins_s=5, latency_s=2, memory_first=2_000, memory_total=20_000, memory_max_s=300
+            warmup_s=1,
+            wrk_s=3,
+            logins_s=5,
+            latency_s=2,
+            memory_first=2_000,
+            memory_total=20_000,
+            memory_max_s=300,
+            probe_idle_s=2,
         )
 
 

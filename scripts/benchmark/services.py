@@ -2,23 +2,30 @@
 
 Each runs in a working directory of its own (so ./data is fresh), with nothing of the caller's
 shell in its environment, in a process group that is always stopped (scripts.servers.service).
+`postgres_and_redis` starts the throwaway PostgreSQL and Redis that the PostgreSQL sections put
+behind Gatehouse.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.benchmark import procfs
 from scripts.benchmark.accounts import ADMIN_EMAIL
 from scripts.benchmark.client import Client
 from scripts.servers import gatehouse as gatehouse_launcher
+from scripts.servers.databases import create_database
 from scripts.servers.gatehouse import REPO
 from scripts.servers.ports import free_port
+from scripts.servers.postgres_cluster import PostgresCluster
+from scripts.servers.redis_server import RedisServer
 from scripts.servers.service import ServiceProcess
 
 # The same uvicorn options for every server measured, so comparisons are like for like.
@@ -130,3 +137,40 @@ def running(server: Server) -> Iterator[Server]:
         yield server
     finally:
         server.service.stop()
+
+
+@dataclass(frozen=True)
+class Backing:
+    """A throwaway PostgreSQL database and Redis server for Gatehouse to run on."""
+
+    database_url: str
+    redis_url: str
+    postgres_port: int
+    redis_port: int
+    postgres_bindir: Path
+
+    def environment(self) -> dict[str, str]:
+        """What Gatehouse's environment needs to use them."""
+        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+
+
+@contextmanager
+def postgres_and_redis(workdir: Path, *, prefix: str = "gatehouse_bench") -> Iterator[Backing]:
+    """A PostgreSQL cluster with one new database and a Redis server on loopback (started with
+    scripts.servers), stopped and removed when the block ends."""
+    postgres = PostgresCluster.start()
+    try:
+        redis_server = RedisServer.start(workdir / "redis")
+        try:
+            database_url = asyncio.run(create_database(postgres.url, prefix=prefix))
+            yield Backing(
+                database_url=database_url,
+                redis_url=redis_server.url,
+                postgres_port=postgres.port,
+                redis_port=redis_server.port,
+                postgres_bindir=postgres.bindir,
+            )
+        finally:
+            redis_server.stop()
+    finally:
+        postgres.stop()

@@ -7,12 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts.benchmark.rows import Results, Row, Unavailable, row, section
+from scripts.benchmark.sections.overload import BACKENDS, BURST_CLIENTS, MIN_BURST_PROBES
+
+# Target 9: the probe's p95 during the registration burst, at most this many times its idle p50.
+OVERLOAD_P95_OVER_IDLE_P50 = 5
 
 
 def rows(results: Results) -> list[Row]:
     """Every target's row: targets 1 to 7 and the reference app's figures on one SQLite worker,
-    then target 8 (2 workers against 1 on PostgreSQL and Redis)."""
-    return sqlite_rows(results) + scaleout_rows(results)
+    then target 8 (2 workers against 1 on PostgreSQL and Redis), then target 9 (a registration
+    burst on each backend)."""
+    return sqlite_rows(results) + scaleout_rows(results) + overload_rows(results)
 
 
 def sqlite_rows(results: Results) -> list[Row]:
@@ -182,3 +187,75 @@ def scaleout_rows(results: Results) -> list[Row]:
         )
 
     return [row("8", "JWT /users/me rps, 2 workers / 1 worker", ">= 1.6", ratio, note)]
+
+
+def overload_rows(results: Results) -> list[Row]:
+    """Target 9, one row per backend: `GET /items` p95 during the registration burst over its idle
+    p50. Any 5xx other than 503, an unanswered request, a 503 without Retry-After, a probe not
+    answered 200, or a 201 that is not a row in the database fails the row; answers other than
+    201 and 5xx (a 429 from the rate limiter, say) make the burst something else: INVALID."""
+
+    def measured(backend: str) -> dict[str, Any]:
+        figures: dict[str, Any] = section(results, "overload")[backend]
+        return figures
+
+    def failures(backend: str) -> list[str]:
+        figures = measured(backend)
+        burst, during = figures["burst"]["by_status"], figures["probe_during_burst"]["by_status"]
+        found = []
+        for name, counts in (("registrations", burst), ("probes", during)):
+            errors = {status: count for status, count in counts.items() if status.startswith("5") and status != "503"}
+            if errors:
+                found.append(f"{name}: " + ", ".join(f"{count} x {status}" for status, count in errors.items()))
+            if counts.get("no answer"):
+                found.append(f"{name}: {counts['no answer']} unanswered")
+        if figures["burst"]["503_without_retry_after"]:
+            found.append(f"{figures['burst']['503_without_retry_after']} x 503 without Retry-After")
+        not_ok = {status: count for status, count in during.items() if status not in ("200", "no answer")}
+        if not_ok:
+            found.append("probes answered " + ", ".join(f"{count} x {status}" for status, count in not_ok.items()))
+        if figures["users_after"] != figures["users_expected"]:
+            found.append(f"{figures['users_after']} users after the burst, expected {figures['users_expected']}")
+        return found
+
+    def ratio(backend: str) -> tuple[float, list[dict[str, Any]]]:
+        figures = measured(backend)
+        idle, during = figures["probe_idle"], figures["probe_during_burst"]
+        failed = failures(backend)
+        if idle["latency_ms"] is None or during["latency_ms"] is None:
+            raise Unavailable("FAIL" if failed else "INVALID", "; ".join(failed) or "no probe answered")
+        if not failed:
+            unexpected = {
+                status: count
+                for status, count in figures["burst"]["by_status"].items()
+                if status not in ("201", "no answer") and not status.startswith("5")
+            }
+            if unexpected:
+                answers = ", ".join(f"{count} x {status}" for status, count in unexpected.items())
+                raise Unavailable("INVALID", f"registrations answered {answers}")
+            if set(idle["by_status"]) != {"200"}:
+                raise Unavailable("INVALID", f"idle probes answered {idle['by_status']}")
+            if during["probes"] < MIN_BURST_PROBES:
+                raise Unavailable("INVALID", f"only {during['probes']} probes during the burst")
+        return during["latency_ms"]["p95"] / idle["latency_ms"]["p50"], []
+
+    def note(backend: str) -> str:
+        figures = measured(backend)
+        idle, during = figures["probe_idle"]["latency_ms"], figures["probe_during_burst"]["latency_ms"]
+        answers = ", ".join(f"{count} x {status}" for status, count in figures["burst"]["by_status"].items())
+        return f"{idle['p50']:.1f} -> {during['p95']:.1f} ms; {answers} in {figures['burst']['duration_s']:.1f} s"
+
+    def backend_row(letter: str, backend: str, label: str) -> Row:
+        return row(
+            f"9{letter}",
+            f"GET /items p95 during {BURST_CLIENTS} registrations / idle p50, {label}",
+            f"<= {OVERLOAD_P95_OVER_IDLE_P50}",
+            lambda: ratio(backend),
+            lambda: note(backend),
+            lambda: failures(backend),
+        )
+
+    return [
+        backend_row(letter, backend, label)
+        for letter, (backend, (label, _)) in zip("ab", BACKENDS.items(), strict=True)
+    ]

@@ -7,7 +7,6 @@ on JWT-authenticated GET /users/me. The target is the throughput of 2 workers ov
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -15,10 +14,7 @@ from scripts.benchmark.accounts import USER_EMAIL, new_password
 from scripts.benchmark.client import bearer
 from scripts.benchmark.measure import throughput
 from scripts.benchmark.run import Run, log
-from scripts.benchmark.services import gatehouse, gatehouse_environment, running
-from scripts.servers.databases import create_database
-from scripts.servers.postgres_cluster import PostgresCluster
-from scripts.servers.redis_server import RedisServer
+from scripts.benchmark.services import gatehouse, gatehouse_environment, postgres_and_redis, running
 
 WORKER_COUNTS = (1, 2)
 
@@ -26,33 +22,22 @@ WORKER_COUNTS = (1, 2)
 def scaleout(run: Run) -> dict[str, Any]:
     workdir = run.workdir("scaleout")
     results: dict[str, Any] = {"cores": len(os.sched_getaffinity(0))}
-    postgres = PostgresCluster.start()
-    try:
-        redis_server = RedisServer.start(workdir / "redis")
-        try:
-            database_url = asyncio.run(create_database(postgres.url, prefix="gatehouse_bench"))
-            results["postgres_bindir"] = str(postgres.bindir)
-            log(f"  PostgreSQL on port {postgres.port}, Redis on port {redis_server.port}")
-            env = gatehouse_environment(workdir, admin_password=new_password()) | {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_server.url,
-            }
-            password = new_password()
-            for workers in WORKER_COUNTS:
-                with running(gatehouse(workdir, env, workers=workers)) as server:
-                    client = server.client()
-                    if workers == WORKER_COUNTS[0]:
-                        client.register(USER_EMAIL, password)
-                    token = client.login(USER_EMAIL, password)
-                    client.close()
-                    label = f"{workers} worker{'s' if workers > 1 else ''}: JWT GET /users/me"
-                    measured = throughput(run, server, "/users/me", label, bearer(token))
-                    results[f"workers_{workers}"] = measured | {
-                        "workers": workers,
-                        "processes": len(server.processes()),  # uvicorn's supervisor too, with several
-                    }
-        finally:
-            redis_server.stop()
-    finally:
-        postgres.stop()
+    with postgres_and_redis(workdir) as backing:
+        results["postgres_bindir"] = str(backing.postgres_bindir)
+        log(f"  PostgreSQL on port {backing.postgres_port}, Redis on port {backing.redis_port}")
+        env = gatehouse_environment(workdir, admin_password=new_password()) | backing.environment()
+        password = new_password()
+        for workers in WORKER_COUNTS:
+            with running(gatehouse(workdir, env, workers=workers)) as server:
+                client = server.client()
+                if workers == WORKER_COUNTS[0]:
+                    client.register(USER_EMAIL, password)
+                token = client.login(USER_EMAIL, password)
+                client.close()
+                label = f"{workers} worker{'s' if workers > 1 else ''}: JWT GET /users/me"
+                measured = throughput(run, server, "/users/me", label, bearer(token))
+                results[f"workers_{workers}"] = measured | {
+                    "workers": workers,
+                    "processes": len(server.processes()),  # uvicorn's supervisor too, with several
+                }
     return results
