@@ -9,6 +9,9 @@ Every change of an account goes through `_apply`, which is where the rules live:
 * the last active admin can be neither demoted, deactivated nor deleted. The check runs inside the
   write transaction, after the change, with the admin rows locked first (PostgreSQL) or the write
   lock held (SQLite), so two admins demoting each other at the same moment cannot both succeed.
+
+Each change decides on the account as it is in the write transaction, re-read after the locks are
+taken, never on the copy the request loaded (`_lock_for_change`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +32,7 @@ from app.core.passwords import PasswordHasher
 from app.core.roles import Role
 from app.core.text import is_storable
 from app.sessions.service import RevokedReason, end_user_sessions
-from app.users.errors import EmailAlreadyUsed, LastAdminError, UserAlreadyExists
+from app.users.errors import EmailAlreadyUsed, LastAdminError, UserAlreadyExists, UserNotFound
 from app.users.models import User, UserCount
 from app.users.models import columns as user_columns
 from app.users.password_policy import check_password
@@ -167,9 +170,9 @@ class UserService:
         await self.db.commit()
 
     async def delete(self, *, target: User) -> None:
+        await self.db.commit()
+        await self._lock_for_change(target, with_admins=True)
         is_active_admin = target.role is Role.ADMIN and target.is_active
-        if is_active_admin:
-            await self._lock_active_admins()
         await self.db.delete(target)
         await self.db.flush()
         if is_active_admin:
@@ -185,15 +188,10 @@ class UserService:
                 await self.db.commit()
                 hashed_password = await self.passwords.hash_async(requested["password"])
         # Decide on the row as it is now, not as the request loaded it: another change may have
-        # committed since. The write transaction locks what it decides on first: the active admins
-        # when the change may remove one (always in the same order, so two such changes cannot
-        # deadlock), then the row itself (PostgreSQL; SQLite serialises writers, and a writer that
-        # committed in between makes this one answer 503 SERVICE_BUSY rather than overwrite it).
+        # committed since. The write transaction takes its locks first, then re-reads the account.
         await self.db.commit()
         may_remove_admin = "role" in requested or requested.get("is_active") is False
-        if may_remove_admin:
-            await self._lock_active_admins()
-        await self.db.refresh(user, with_for_update=True)
+        await self._lock_for_change(user, with_admins=may_remove_admin)
         changes = await self._column_values(user, requested, hashed_password=hashed_password)
         loses_admin = (
             user.role is Role.ADMIN
@@ -239,12 +237,36 @@ class UserService:
                 changes[field] = value
         return changes
 
-    async def _lock_active_admins(self) -> None:
-        await self.db.execute(
-            select(user_columns.id)
-            .where(user_columns.role == Role.ADMIN, user_columns.is_active.is_(True))
-            .with_for_update()
-        )
+    async def _lock_for_change(self, user: User, *, with_admins: bool) -> None:
+        """Begin the write transaction holding what the change decides on, then re-read the account.
+
+        Nothing another request commits can then land between the re-read and the UPDATE: neither
+        a change of this account (whose columns the ORM would otherwise partly overwrite) nor a
+        change of another admin (which the last-admin check counts).
+        """
+        if self.db.get_bind().dialect.name == "sqlite":
+            # One writer at a time and no row locks: a write that changes nothing takes the
+            # database's write lock now (a SELECT would take none), waiting up to the busy timeout.
+            # `email` is in no trigger's column list, and `updated_at` is kept as it is.
+            result = await self.db.execute(
+                update(User)
+                .where(user_columns.id == user.id)
+                .values(email=user_columns.email, updated_at=user_columns.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+            exists = result.rowcount == 1  # type: ignore[attr-defined]
+        else:
+            # Row locks: the account, and the active admins when the change may remove one, in id
+            # order, so two changes that lock the same rows lock them in the same order.
+            locked = user_columns.id == user.id
+            if with_admins:
+                locked = locked | ((user_columns.role == Role.ADMIN) & user_columns.is_active.is_(True))
+            locking = select(user_columns.id).where(locked).order_by(user_columns.id).with_for_update()
+            exists = user.id in set(await self.db.scalars(locking))
+        if not exists:  # deleted by another request since this one loaded it
+            await self.db.rollback()
+            raise UserNotFound()
+        await self.db.refresh(user)
 
     async def _refuse_if_no_admin_left(self) -> None:
         remaining = await self.db.scalar(

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.db.engine import Database
+from app.http.services import DbSession
 
 
 async def _count(app, statement) -> int:
@@ -59,4 +60,25 @@ async def test_a_database_that_does_not_answer_is_503_database_unavailable(app, 
 
     assert response.status_code == 503
     assert response.json()["detail"] == "DATABASE_UNAVAILABLE"
+    assert "Retry-After" in response.headers
+
+
+async def test_a_transaction_postgresql_rolls_back_for_another_one_answers_503_service_busy(
+    app, client, settings, user
+):
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL's lock errors (SQLSTATE 40P01, 40001, 55P03): SQLite has no row locks")
+
+    async def lock_a_row(db: DbSession) -> None:  # what any request does that waits on a row lock
+        await db.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        await db.execute(text("SELECT 1 FROM users FOR UPDATE"))
+
+    app.add_api_route("/test-locks", lock_a_row, methods=["POST"])
+    async with app.state.services.database.engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM users FOR UPDATE"))  # another transaction holds the rows
+        response = await client.post("/test-locks")
+        await holder.rollback()
+
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"] == "SERVICE_BUSY"
     assert "Retry-After" in response.headers
