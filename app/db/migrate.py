@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -33,7 +34,9 @@ def alembic_config() -> Config:
     return config
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest revision of the migrations shipped with this code (read once per process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -68,6 +71,10 @@ async def _upgrade(connection: AsyncConnection) -> None:
 
 
 def _upgrade_on(connection: Connection) -> None:
+    # Most start-ups find the database already at the head: one query says so, without loading
+    # Alembic's environment and every revision file again.
+    if current_revision(connection) == head_revision():
+        return
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
