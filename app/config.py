@@ -121,6 +121,16 @@ class Settings(BaseSettings):
     login_lockout_base_seconds: int = Field(default=60, ge=1)
     login_lockout_max_seconds: int = Field(default=3600, ge=1)
 
+    # The second factor (TOTP and recovery codes, app/mfa).
+    mfa_issuer: str = Field(default="Gatehouse", min_length=1, max_length=64)  # in the otpauth:// URI
+    mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    mfa_rate_limit: str = "10/minute"  # POST /auth/jwt/mfa, per client
+
+    @field_validator("mfa_rate_limit")
+    @classmethod
+    def _parse_mfa_rate_limit(cls, value: str) -> str:
+        return cls._parse_rate_limit(value)
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:

@@ -39,6 +39,7 @@ from app.http.middleware import AnnounceAuthChanges
 from app.http.openapi import document_openapi
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
+from app.mfa.router import router as mfa_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
 from app.sessions.loaders import session_loader
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         users_router,
         items_router,
         sessions_router,
+        mfa_router,
         api_keys_router,
         auth_router,
         jwks_router,

@@ -52,6 +52,7 @@ from app.http.responses import NO_STORE
 from app.http.services import ClientInfoDep, DbSession, ServicesDep
 from app.lockout.dependencies import LockoutServiceDep
 from app.lockout.service import LockoutService
+from app.mfa.dependencies import MfaServiceDep
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.service import RevokedReason, SessionService
 from app.users.dependencies import UserServiceDep
@@ -231,8 +232,10 @@ async def get_password_login(
     users: UserServiceDep,
     lockouts: LockoutServiceDep,
     sessions: SessionServiceDep,
+    mfa: MfaServiceDep,
 ) -> PasswordLogin:
     return PasswordLogin(
+        mfa=mfa,
         db=db,
         passwords=services.passwords,
         users=users,

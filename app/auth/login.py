@@ -12,6 +12,8 @@ runs steps 2 to 5, its backend's `login` runs steps 6 and 7.
    unknown email, a wrong password, an inactive account and a lock apart.
 4. A failure is counted (and may lock the email); a success clears the streak.
 5. A hash made with weaker parameters than today's is replaced by a new one.
+   An account with a second factor stops here: 403 MFA_REQUIRED with an `mfa_token`, and the
+   streak is not cleared; `POST /auth/jwt/mfa` (`app.auth.mfa_login`) completes the login.
 6. A login session starts, with its first refresh token.
 7. An access token naming the session is issued.
 
@@ -35,6 +37,8 @@ from app.core.passwords import PasswordHasher
 from app.core.text import is_storable
 from app.db.base import utcnow
 from app.lockout.service import LockoutService, LockoutState
+from app.mfa.errors import MfaRequired
+from app.mfa.service import MfaService
 from app.sessions.service import Grant, SessionService
 from app.users.models import User
 from app.users.service import UserService
@@ -50,7 +54,9 @@ class PasswordLogin:
         lockouts: LockoutService,
         sessions: SessionService,
         codec: AccessTokenCodec,
+        mfa: MfaService | None = None,
     ) -> None:
+        self.mfa = mfa
         self.db = db
         self.passwords = passwords
         self.users = users
@@ -83,6 +89,11 @@ class PasswordLogin:
         if user is None or not verified or not user.is_active:  # step 4
             failed = await self.lockouts.record_failure(email=email)
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
+        if user.mfa_enabled and self.mfa is not None:  # only the second step clears the streak
+            if new_hash is not None:
+                await self.users.rehash(user=user, hashed_password=new_hash)
+            challenge = await self.mfa.challenge(user=user)  # bound to the (new) password hash
+            raise MfaRequired(mfa_token=challenge.mfa_token, expires_in=challenge.expires_in)
         if lockout.failed_count:
             await self.lockouts.clear(email=email)
         if new_hash is not None:  # step 5
@@ -95,7 +106,7 @@ class PasswordLogin:
 
     def tokens_for(self, grant: Grant) -> TokenResponse:
         """The access token of a session that has just issued a refresh token (login or refresh)."""
-        issued = self.codec.issue(user_id=grant.user_id, session_id=grant.session_id)
+        issued = self.codec.issue(user_id=grant.user_id, session_id=grant.session_id, amr=grant.amr)
         return TokenResponse(access_token=issued.token, expires_in=issued.expires_in, refresh_token=grant.refresh_token)
 
 

@@ -26,6 +26,8 @@ from app.auth.adapter import (
     fastapi_users_routers,
 )
 from app.auth.errors import InvalidTokenRequest, UnsupportedGrantType
+from app.auth.mfa_login import MFA_ROUTE
+from app.auth.mfa_login import router as mfa_login_router
 from app.auth.schemas import TokenResponse
 from app.config import Settings
 from app.core.errors import InvalidToken
@@ -54,6 +56,7 @@ def auth_rate_limits(settings: Settings) -> dict[str, str]:
         REGISTER_ROUTE: settings.register_rate_limit,
         FORGOT_PASSWORD_ROUTE: settings.recovery_rate_limit,
         REQUEST_VERIFY_ROUTE: settings.recovery_rate_limit,
+        MFA_ROUTE: settings.mfa_rate_limit,
     }
 
 
@@ -136,4 +139,5 @@ async def revoke(
 
 router.include_router(login_router, prefix="/jwt")
 router.include_router(jwt_router, prefix="/jwt")
+router.include_router(mfa_login_router, prefix="/jwt")
 router.include_router(accounts_router)

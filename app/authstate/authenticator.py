@@ -87,6 +87,7 @@ class Authenticator:
             credential=Credential.ACCESS_TOKEN,
             token_id=claims.token_id,
             session_id=claims.session_id,
+            amr=claims.amr,
         )
 
     # --- API keys -----------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class AccessClaims:
     issued_at: int
     expires_at: int
     session_id: uuid.UUID | None
+    # How the session's login was authenticated (RFC 8176): ("pwd",), ("pwd", "otp"), ("pwd", "mfa").
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,9 @@ class AccessTokenCodec:
         self.leeway = settings.jwt_leeway_seconds
         self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": self.leeway}
 
-    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> IssuedToken:
+    def issue(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None, amr: tuple[str, ...] = ("pwd",)
+    ) -> IssuedToken:
         now = int(time.time())
         token_id = uuid.uuid4().hex
         claims: dict[str, Any] = {
@@ -65,6 +69,7 @@ class AccessTokenCodec:
             "iat": now,
             "exp": now + self.ttl_seconds,
             "jti": token_id,
+            "amr": list(amr),
         }
         if session_id is not None:
             claims["sid"] = str(session_id)
@@ -87,12 +92,16 @@ class AccessTokenCodec:
             )
             self._check_times(claims)
             session = claims.get("sid")
+            amr = claims.get("amr", [])
+            if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+                raise InvalidToken()
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 token_id=str(claims["jti"]),
                 issued_at=int(claims["iat"]),
                 expires_at=int(claims["exp"]),
                 session_id=uuid.UUID(session) if session else None,
+                amr=tuple(amr),
             )
         # OverflowError: a time of Infinity or 1e999; RecursionError: JSON nested thousands deep.
         except (JWTError, KeyError, ValueError, TypeError, AttributeError, OverflowError, RecursionError) as error:

@@ -25,6 +25,7 @@ class UserSnapshot:
     is_active: bool
     is_verified: bool
     created_at: datetime
+    mfa_enabled: bool = False  # a confirmed second factor (app/mfa)
 
     @classmethod
     def of(cls, row: Any) -> UserSnapshot:
@@ -68,6 +69,8 @@ class Caller:
     token_id: str | None = None
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    # The access token's `amr` (RFC 8176); empty for API keys.
+    amr: tuple[str, ...] = ()
 
     @property
     def id(self) -> uuid.UUID:

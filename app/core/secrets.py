@@ -21,6 +21,9 @@ class SecretPurpose(StrEnum):
     API_KEY = "api-key"
     REFRESH_TOKEN = "refresh-token"
     LOGIN_LOCKOUT = "login-lockout"
+    MFA_FACTOR_SECRET = "mfa-factor-secret"  # the key that encrypts TOTP secrets at rest
+    MFA_RECOVERY_CODE = "mfa-recovery-code"
+    MFA_TOKEN = "mfa-token"
 
 
 def derive_secret(root: str, purpose: SecretPurpose) -> str:

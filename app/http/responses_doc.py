@@ -102,6 +102,16 @@ class ValidationErrorBody(BaseModel):
     omitted_errors: int = Field(ge=0, description="How many more errors the request has than are listed.")
 
 
+class MfaRequiredBody(OAuthErrorBody):
+    """The password was right and the account has a second factor: continue at `POST /auth/jwt/mfa`."""
+
+    model_config = ConfigDict(extra="forbid", title="MfaRequiredBody")
+
+    error_description: str
+    mfa_token: str = Field(description="Opaque and single-use: send it to POST /auth/jwt/mfa with a code.")
+    expires_in: int = Field(description="Seconds the mfa_token stays valid (MFA_TOKEN_TTL_SECONDS).")
+
+
 ERROR_MODELS: tuple[type[BaseModel], ...] = (
     ValidationErrorItem,
     ValidationErrorBody,
@@ -110,6 +120,7 @@ ERROR_MODELS: tuple[type[BaseModel], ...] = (
     ErrorReason,
     PasswordRejectedBody,
     LibraryErrorBody,
+    MfaRequiredBody,
 )
 
 # What each status means, whatever the route.
@@ -297,13 +308,30 @@ class Coded:
 
 ErrorSpec = str | Coded | Documented
 
+MFA_REQUIRED_MESSAGE = "A second factor is required: POST /auth/jwt/mfa with mfa_token and otp or recovery_code."
+# The password step of an account with a second factor (app.mfa.errors.MfaRequired).
+MFA_REQUIRED = Documented(
+    status=403,
+    code="MFA_REQUIRED",
+    summary="The password is right; the login continues at POST /auth/jwt/mfa.",
+    body={
+        "detail": "MFA_REQUIRED",
+        "message": MFA_REQUIRED_MESSAGE,
+        "error": "mfa_required",
+        "error_description": MFA_REQUIRED_MESSAGE,
+        "mfa_token": "gatehouse_mfa_...",
+        "expires_in": 300,
+    },
+    model=MfaRequiredBody,
+)
+
 # "METHOD path" -> what the route's services answer beyond what its dependencies imply (codes of
 # domain errors, or answers of fastapi-users' routes).
 SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
     # fastapi-users' routes: errors the library raises answer with its own bodies; Gatehouse's
     # errors raised inside them (the login) with Gatehouse's.
     # A locked email's refusal says when to try again.
-    "POST /auth/jwt/login": (Coded("LOGIN_BAD_CREDENTIALS", headers=("Retry-After",)),),
+    "POST /auth/jwt/login": (Coded("LOGIN_BAD_CREDENTIALS", headers=("Retry-After",)), MFA_REQUIRED),
     "POST /auth/register": (
         library_error("REGISTER_USER_ALREADY_EXISTS", "An account with this email already exists."),
         library_error("REGISTER_INVALID_PASSWORD", "The password policy refuses the password.", reason=True),

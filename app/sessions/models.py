@@ -13,6 +13,7 @@ from app.db.base import Base, UTCDateTime, utcnow
 from app.db.fastapi_users_db import GUID
 
 REVOKED_REASON_MAX_LENGTH = 32
+AMR_MAX_LENGTH = 64
 
 
 class AuthSession(Base):
@@ -33,6 +34,8 @@ class AuthSession(Base):
     # The client of the latest login or refresh, for the owner to recognise the session.
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH), nullable=True)
     ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    # How the login authenticated (RFC 8176 `amr`, space-separated): every token of the session carries it.
+    amr: Mapped[str] = mapped_column(String(AMR_MAX_LENGTH), default="pwd", server_default="pwd", nullable=False)
 
 
 class RefreshToken(Base):

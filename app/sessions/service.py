@@ -50,6 +50,7 @@ class RevokedReason(StrEnum):
     USER_DEACTIVATED = "user_deactivated"
     ADMIN = "revoked_by_admin"
     REUSE_DETECTED = "reuse_detected"
+    MFA_CHANGED = "mfa_changed"  # the user disabled their second factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class Grant:
     session_id: uuid.UUID
     user_id: uuid.UUID
     refresh_token: str
+    amr: tuple[str, ...] = ("pwd",)
 
 
 def _active(now: datetime) -> tuple[Any, ...]:
@@ -96,7 +98,7 @@ class SessionService:
         self.grace = timedelta(seconds=settings.refresh_token_reuse_grace_seconds)
 
     # --- login and refresh -----------------------------------------------------------------
-    async def start(self, *, user_id: uuid.UUID, client: ClientInfo) -> Grant:
+    async def start(self, *, user_id: uuid.UUID, client: ClientInfo, amr: tuple[str, ...] = ("pwd",)) -> Grant:
         now = utcnow()
         session = AuthSession(
             id=uuid.uuid4(),
@@ -105,12 +107,13 @@ class SessionService:
             expires_at=now + self.ttl,
             user_agent=client.user_agent,
             ip_address=client.ip_address,
+            amr=" ".join(amr),
         )
         self.db.add(session)
         await self.db.flush()
         token = self._new_token(session_id=session.id, now=now)
         await self.db.commit()
-        return Grant(session_id=session.id, user_id=user_id, refresh_token=token)
+        return Grant(session_id=session.id, user_id=user_id, refresh_token=token, amr=amr)
 
     async def refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
         if not is_well_formed(refresh_token):
@@ -133,6 +136,7 @@ class SessionService:
         if user is None or not user.is_active:
             raise InvalidGrant()
 
+        amr = tuple(session.amr.split())  # a refresh keeps the login's methods
         used_at = token.used_at
         if used_at is None:
             successor = uuid.uuid4()
@@ -144,7 +148,7 @@ class SessionService:
             )
             if _rowcount(spent) == 1:
                 return await self._continue(
-                    session_id=session.id, user_id=user.id, now=now, client=client, token_id=successor
+                    session_id=session.id, user_id=user.id, now=now, client=client, token_id=successor, amr=amr
                 )
             # Another request spent it a moment ago: this one is a reuse, judged like any other.
             used_at = await self.db.scalar(select(RefreshToken.used_at).where(RefreshToken.id == token.id))
@@ -154,7 +158,7 @@ class SessionService:
 
         if self.grace and now - used_at <= self.grace:
             logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
-            return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client)
+            return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client, amr=amr)
         revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
         await self.db.commit()
         if revoked:  # once per session, however many copies of the token arrive together
@@ -174,6 +178,7 @@ class SessionService:
         now: datetime,
         client: ClientInfo,
         token_id: uuid.UUID | None = None,
+        amr: tuple[str, ...] = ("pwd",),
     ) -> Grant:
         """Issue the session's next refresh token and slide its expiry, unless it was revoked
         (a logout racing this refresh): then nothing is issued."""
@@ -193,7 +198,7 @@ class SessionService:
             raise InvalidGrant()
         token = self._new_token(session_id=session_id, now=now, token_id=token_id)
         await self.db.commit()
-        return Grant(session_id=session_id, user_id=user_id, refresh_token=token)
+        return Grant(session_id=session_id, user_id=user_id, refresh_token=token, amr=amr)
 
     def _new_token(self, *, session_id: uuid.UUID, now: datetime, token_id: uuid.UUID | None = None) -> str:
         token = generate_refresh_token()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Enum, Index
+from sqlalchemy import BigInteger, Boolean, Enum, Index, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.authstate.changes import track_changes
@@ -34,6 +34,9 @@ class User(SQLAlchemyBaseUserTableUUID, Base):
     role: Mapped[Role] = mapped_column(_role_type(), default=Role.USER, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    # Whether the user has a confirmed second factor (app/mfa keeps it with the factors, in the
+    # same transaction): what authentication and the MFA policy read, with no extra query.
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false(), nullable=False)
 
     @validates("role")
     def _superuser_follows_role(self, _key: str, role: Role) -> Role:

@@ -279,6 +279,10 @@ NOT_WRITERS = {
     ("POST", "/auth/jwt/revoke"): "a form holding a token",
     ("POST", "/auth/forgot-password"): "an email; writes nothing",
     ("POST", "/auth/request-verify-token"): "an email; writes nothing",
+    ("POST", "/auth/jwt/mfa"): "a form holding an mfa_token and a code; the session it starts takes nothing else",
+    ("POST", "/users/me/mfa/totp/confirm"): "a code; enables the caller's own pending factor",
+    ("POST", "/users/me/mfa/recovery-codes"): "a code; the codes it stores are generated",
+    ("DELETE", "/users/me/mfa"): "a code and the current password; deletes the caller's own factor",
 }
 
 

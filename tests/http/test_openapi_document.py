@@ -40,6 +40,7 @@ RATE_LIMITED = {
     ("POST", "/auth/register"),
     ("POST", "/auth/forgot-password"),
     ("POST", "/auth/request-verify-token"),
+    ("POST", "/auth/jwt/mfa"),
 }
 # Routes that reach neither the database nor the caller: they never answer 503 SERVICE_BUSY.
 WITHOUT_DATABASE = {("GET", "/health"), ("GET", "/ready"), ("GET", "/.well-known/jwks.json")}

@@ -65,6 +65,12 @@ PROTECTED_ROUTES = [
     Route("DELETE", "/api-keys/{api_key_id}", ALL, 204),
     Route("GET", "/admin/api-keys", ADMIN, 200),
     Route("DELETE", "/admin/api-keys/{api_key_id}", ADMIN, 204),
+    # The second factor (the caller has none: confirming, regenerating and disabling are conflicts).
+    Route("GET", "/users/me/mfa", ALL, 200),
+    Route("POST", "/users/me/mfa/totp", ALL, 201),
+    Route("POST", "/users/me/mfa/totp/confirm", ALL, 409, lambda: {"code": "000000"}),
+    Route("POST", "/users/me/mfa/recovery-codes", ALL, 409, lambda: {"code": "000000"}),
+    Route("DELETE", "/users/me/mfa", ALL, 409, lambda: {"code": "000000", "current_password": "a-long-password"}),
 ]
 
 PUBLIC_ROUTES = {
@@ -73,6 +79,7 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/jwt/login"),
     ("POST", "/auth/jwt/refresh"),
     ("POST", "/auth/jwt/revoke"),
+    ("POST", "/auth/jwt/mfa"),
     ("GET", "/.well-known/jwks.json"),
     ("POST", "/auth/register"),
     ("POST", "/auth/forgot-password"),

@@ -1,0 +1,55 @@
+"""`POST /auth/jwt/mfa`: the second step of a login whose password step answered 403 MFA_REQUIRED.
+
+A form (`application/x-www-form-urlencoded`, like the password step) with the `mfa_token` and
+either `otp` (a code of the authenticator app) or `recovery_code`. A completed login clears the
+account's failed-login streak, starts a session whose tokens carry `amr` `["pwd", "otp"]` or
+`["pwd", "mfa"]`, and answers in the login's shape. Rate-limited per client (MFA_RATE_LIMIT).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import JSONResponse
+
+from app.auth.adapter import PasswordLoginDep
+from app.auth.errors import InvalidTokenRequest
+from app.auth.schemas import TokenResponse
+from app.http.responses import NO_STORE
+from app.http.responses_doc import error_responses
+from app.http.services import ClientInfoDep
+from app.mfa.dependencies import MfaServiceDep
+from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
+
+MFA_ROUTE = "auth:jwt.mfa"
+FormText = Annotated[str | None, Form(max_length=8192)]
+
+router = APIRouter()
+
+
+@router.post(
+    "/mfa",
+    name=MFA_ROUTE,
+    response_model=TokenResponse,
+    responses=error_responses(MfaLoginCodeInvalid, MfaTokenInvalid, InvalidTokenRequest),
+)
+async def login_second_factor(
+    login: PasswordLoginDep,
+    mfa: MfaServiceDep,
+    client: ClientInfoDep,
+    mfa_token: FormText = None,
+    otp: FormText = None,
+    recovery_code: FormText = None,
+) -> Any:
+    """Complete a login with the `mfa_token` of its password step and a code. A wrong code ->
+    400 MFA_CODE_INVALID (five kill the token, and each counts toward the account's lockout); a
+    dead, expired or reused token -> 400 MFA_TOKEN_INVALID."""
+    if not mfa_token:
+        raise InvalidTokenRequest("mfa_token is required.")
+    if not otp and not recovery_code:
+        raise InvalidTokenRequest("otp or recovery_code is required.")
+    done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
+    await login.lockouts.clear(email=done.user.email)  # only a completed login resets the streak
+    grant = await login.sessions.start(user_id=done.user.id, client=client, amr=done.amr)
+    return JSONResponse(login.tokens_for(grant).model_dump(), headers=NO_STORE)
