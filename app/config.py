@@ -23,6 +23,8 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
 # Secrets that appear in our own examples and docs; production refuses them.
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "change-me-to-a-long-random-string"})
 MIN_SECRET_LENGTH = 32
+# The roles of app.core.roles.Role (which imports this module), for MFA_REQUIRED_ROLES.
+ROLE_NAMES = ("admin", "user", "guest")
 
 
 class Environment(StrEnum):
@@ -125,11 +127,22 @@ class Settings(BaseSettings):
     mfa_issuer: str = Field(default="Gatehouse", min_length=1, max_length=64)  # in the otpauth:// URI
     mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     mfa_rate_limit: str = "10/minute"  # POST /auth/jwt/mfa, per client
+    # Roles that must have a second factor; their tokens without one only reach /users/me and its mfa.
+    mfa_required_roles: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("mfa_rate_limit")
     @classmethod
     def _parse_mfa_rate_limit(cls, value: str) -> str:
         return cls._parse_rate_limit(value)
+
+    @field_validator("mfa_required_roles", mode="before")
+    @classmethod
+    def _split_roles(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and (unknown := [role for role in value if role not in ROLE_NAMES]):
+            raise ValueError(f"unknown roles {unknown}; MFA_REQUIRED_ROLES takes {', '.join(ROLE_NAMES)}")
+        return value
 
     @field_validator("database_url")
     @classmethod

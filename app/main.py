@@ -39,6 +39,7 @@ from app.http.middleware import AnnounceAuthChanges
 from app.http.openapi import document_openapi
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
+from app.mfa.admin_router import router as admin_mfa_router
 from app.mfa.router import router as mfa_router
 from app.ratelimit.limiter import RateLimits
 from app.ratelimit.middleware import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         jwks_router,
         admin_users_router,
         admin_api_keys_router,
+        admin_mfa_router,
     )
     for router in routers:
         app.include_router(router)

@@ -71,6 +71,8 @@ class Caller:
     api_key_id: uuid.UUID | None = None
     # The access token's `amr` (RFC 8176); empty for API keys.
     amr: tuple[str, ...] = ()
+    # Roles whose routes this credential reaches only with a second factor in `amr` (MFA policy).
+    step_up_roles: frozenset[Role] = frozenset()
 
     @property
     def id(self) -> uuid.UUID:

@@ -18,6 +18,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from app.authstate.errors import AmbiguousCredentials, ApiKeyNotAllowed
 from app.core.errors import InvalidToken, NotAuthenticated
 from app.core.identity import Caller, Credential, UserSnapshot
+from app.http.mfa_policy import apply_mfa_policy
 from app.http.services import get_services
 
 TOKEN_URL = "auth/jwt/login"
@@ -54,7 +55,7 @@ class CallerFromCredentials(OAuth2PasswordBearer):
             raise NotAuthenticated(
                 "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
             )
-        return await authenticator.by_access_token(token)
+        return apply_mfa_policy(await authenticator.by_access_token(token), request)
 
 
 class CallerFromAccessToken(OAuth2PasswordBearer):

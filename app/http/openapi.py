@@ -51,6 +51,7 @@ from app.authstate.errors import (
 from app.core.errors import DatabaseUnavailable, Forbidden, InvalidToken, NotAuthenticated, ServiceBusy
 from app.http.caller import api_key_scheme, get_access_token_caller, get_logged_in_caller
 from app.http.limits import REQUEST_HEADERS_TOO_LARGE, REQUEST_TOO_LARGE
+from app.http.mfa_policy import MfaEnrollmentRequired, MfaStepUpRequired
 from app.http.ratelimit import enforce_rate_limit
 from app.http.rbac import RoleChecker
 from app.http.responses_doc import (
@@ -223,11 +224,11 @@ def derived_errors(
     answers: list[Documented] = []
     authenticates = caller_dependency in calls or get_access_token_caller in calls
     if caller_dependency in calls:
-        answers += CALLER_ERRORS
+        answers += [*CALLER_ERRORS, documented(MfaEnrollmentRequired)]  # (with MFA_REQUIRED_ROLES)
     if get_access_token_caller in calls:
         answers.append(documented(InvalidToken))
     if any(isinstance(call, RoleChecker) for call in calls):
-        answers.append(documented(Forbidden))
+        answers += [documented(Forbidden), documented(MfaStepUpRequired)]
     if get_logged_in_caller in calls:
         answers.append(documented(ApiKeyNotAllowed))
     for dependency in _walk(route.dependant):

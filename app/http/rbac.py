@@ -15,6 +15,7 @@ from app.core.errors import Forbidden
 from app.core.identity import Caller
 from app.core.roles import Permission, Role, roles_with
 from app.http.caller import CurrentCaller
+from app.http.mfa_policy import MfaStepUpRequired
 
 
 class RoleChecker:
@@ -29,6 +30,8 @@ class RoleChecker:
     async def __call__(self, caller: CurrentCaller) -> Caller:
         if caller.role not in self.allowed_roles:
             raise Forbidden()
+        if caller.step_up_roles and self.allowed_roles <= caller.step_up_roles:  # MFA_REQUIRED_ROLES
+            raise MfaStepUpRequired()
         return caller
 
     @classmethod

@@ -71,6 +71,7 @@ PROTECTED_ROUTES = [
     Route("POST", "/users/me/mfa/totp/confirm", ALL, 409, lambda: {"code": "000000"}),
     Route("POST", "/users/me/mfa/recovery-codes", ALL, 409, lambda: {"code": "000000"}),
     Route("DELETE", "/users/me/mfa", ALL, 409, lambda: {"code": "000000", "current_password": "a-long-password"}),
+    Route("DELETE", "/admin/users/{user_id}/mfa", ADMIN, 204),
 ]
 
 PUBLIC_ROUTES = {
