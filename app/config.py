@@ -121,6 +121,36 @@ class Settings(BaseSettings):
     login_lockout_base_seconds: int = Field(default=60, ge=1)
     login_lockout_max_seconds: int = Field(default=3600, ge=1)
 
+    # Mail (app/mail): how messages leave, where their links point, and which notices are sent.
+    # MAIL_BACKEND has no default in production (`_mail_backend_chosen`).
+    mail_backend: Literal["smtp", "console"] | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int | None = Field(default=None, ge=1, le=65_535)  # unset: 587, 465 with tls, 25 with none
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    mail_from: str = "Gatehouse <no-reply@localhost>"
+    mail_max_attempts: int = Field(default=8, ge=1, le=100)
+    mail_templates_dir: Path | None = None
+    mail_poll_seconds: float = Field(default=5, gt=0, le=300)
+    public_url: str = "http://localhost:8000"
+    verify_email_url: str = ""  # unset: PUBLIC_URL + /console/verify?token={token}
+    reset_password_url: str = ""  # unset: PUBLIC_URL + /console/reset-password?token={token}
+    confirm_email_change_url: str = ""  # unset: PUBLIC_URL + /console/confirm-email?token={token}
+
+    @field_validator("smtp_username", "mail_templates_dir", mode="before")
+    @classmethod
+    def _blank_mail_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("mail_backend", "smtp_security", mode="before")
+    @classmethod
+    def _lower_mail_choice(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
@@ -222,6 +252,41 @@ class Settings(BaseSettings):
                 "SECRET_KEY is the example value from .env.example. Set SECRET_KEY to your own random "
                 "string: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        return self
+
+    # Mail: checked after the secrets, so production names a missing SECRET_KEY first.
+    @model_validator(mode="after")
+    def _mail_backend_chosen(self) -> Settings:
+        if self.mail_backend is None:
+            if self.environment is Environment.PRODUCTION:
+                raise ConfigurationError(
+                    "MAIL_BACKEND is not set; in production set MAIL_BACKEND=smtp (with SMTP_HOST and MAIL_FROM) "
+                    "or MAIL_BACKEND=console to write mail to the log."
+                )
+            self.mail_backend = "console"
+        return self
+
+    @model_validator(mode="after")
+    def _mail_links(self) -> Settings:
+        public = self.public_url.strip().rstrip("/")
+        if not public.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"PUBLIC_URL must be an absolute http(s) URL such as https://auth.example.com, not {public!r}"
+            )
+        self.public_url = public
+        defaults = {
+            "verify_email_url": "/console/verify?token={token}",
+            "reset_password_url": "/console/reset-password?token={token}",
+            "confirm_email_change_url": "/console/confirm-email?token={token}",
+        }
+        for name, path in defaults.items():
+            value = getattr(self, name).strip() or public + path
+            if not value.startswith(("http://", "https://")) or "{token}" not in value:
+                raise ConfigurationError(
+                    f"{name.upper()} must be an absolute http(s) URL holding {{token}}, "
+                    f"e.g. https://app.example.com/reset?token={{token}}"
+                )
+            setattr(self, name, value)
         return self
 
     @property

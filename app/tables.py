@@ -5,7 +5,19 @@ from app.authstate.changes import AuthEvent
 from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout
+from app.mail.models import OutboxMessage
 from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User, UserCount
 
-__all__ = ["ApiKey", "AuthEvent", "AuthSession", "Base", "Item", "LoginLockout", "RefreshToken", "User", "UserCount"]
+__all__ = [
+    "ApiKey",
+    "AuthEvent",
+    "AuthSession",
+    "Base",
+    "Item",
+    "LoginLockout",
+    "OutboxMessage",
+    "RefreshToken",
+    "User",
+    "UserCount",
+]

@@ -6,12 +6,15 @@ constants from here, never from a conftest.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from fastapi import FastAPI
@@ -29,18 +32,41 @@ TEST_SECRET = "test-secret-" + "x" * 40
 DEFAULT_PASSWORD = "a-long-enough-password"
 
 
-@dataclass
-class CapturingNotifier:
-    """Stands in for mail delivery: keeps the tokens the service would send."""
+# The link paths of the default VERIFY_EMAIL_URL, RESET_PASSWORD_URL and CONFIRM_EMAIL_CHANGE_URL.
+LINK_PATTERN = re.compile(r"https?://\S+?/console/(verify|reset-password|confirm-email)\?token=([^\s\"<]+)")
 
+
+def links_in(message: EmailMessage) -> list[tuple[str, str]]:
+    """(page, token) of every link in the message's text part."""
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    return [(page, unquote(token)) for page, token in LINK_PATTERN.findall(text.get_content())]
+
+
+@dataclass
+class CapturingMail:
+    """A mail backend that keeps what the service sends, and the tokens of its links by recipient."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
     reset_tokens: dict[str, str] = field(default_factory=dict)
     verify_tokens: dict[str, str] = field(default_factory=dict)
+    email_change_tokens: dict[str, str] = field(default_factory=dict)
 
-    async def password_reset_requested(self, *, user: User, token: str) -> None:
-        self.reset_tokens[user.email] = token
+    async def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+        pages = {
+            "verify": self.verify_tokens,
+            "reset-password": self.reset_tokens,
+            "confirm-email": self.email_change_tokens,
+        }
+        for page, token in links_in(message):
+            pages[page][str(message["To"])] = token
 
-    async def verification_requested(self, *, user: User, token: str) -> None:
-        self.verify_tokens[user.email] = token
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+    def subjects(self, address: str) -> list[str]:
+        return [str(message["Subject"]) for message in self.to(address)]
 
 
 @dataclass

@@ -37,6 +37,7 @@ def example_settings() -> dict[str, str]:
 
 
 def production(**values: object) -> Settings:
+    values.setdefault("mail_backend", "smtp")  # production has no default (tests/mail/test_settings.py)
     return Settings(_env_file=None, environment="production", **values)  # type: ignore[call-arg]
 
 
@@ -100,6 +101,7 @@ def test_production_is_read_from_the_environment(monkeypatch):
 def test_secret_key_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("MAIL_BACKEND", "smtp")
 
     assert Settings(_env_file=None).signing_secret() == STRONG_SECRET  # type: ignore[call-arg]
 

@@ -43,7 +43,7 @@ from app.auth.schemas import TokenResponse
 from app.container import Services
 from app.core.errors import InvalidToken
 from app.core.identity import ClientInfo
-from app.core.notifications import AccountNotifier
+from app.core.notifications import MailKind, Outbox
 from app.core.secrets import SecretPurpose
 from app.core.text import is_storable
 from app.db.fastapi_users_db import SQLAlchemyUserDatabase
@@ -97,7 +97,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self.users = users
         self.login = login
         self.lockouts = lockouts
-        self.notifier: AccountNotifier = services.notifier
+        self.mail: Outbox = services.mail
         self._reset_secret = services.keys.secret(SecretPurpose.RESET_PASSWORD_TOKEN)
         self.reset_password_token_secret = self._reset_secret
         self.verification_token_secret = services.keys.secret(SecretPurpose.VERIFY_EMAIL_TOKEN)
@@ -187,10 +187,15 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.lockouts.clear(email=user.email)
 
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.notifier.password_reset_requested(user=user, token=token)
+        # Nothing else changes: the message is a transaction of its own.
+        minutes = max(1, self.reset_password_token_lifetime_seconds // 60)
+        details = {"valid_for": f"{minutes} minute{'s' if minutes != 1 else ''}"}
+        self.mail.enqueue(self.users.db, kind=MailKind.RESET_PASSWORD, to=user.email, token=token, details=details)
+        await self.users.db.commit()
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.notifier.verification_requested(user=user, token=token)
+        self.mail.enqueue(self.users.db, kind=MailKind.VERIFY_EMAIL, to=user.email, token=token)
+        await self.users.db.commit()
 
 
 class AccessTokenStrategy(Strategy[User, uuid.UUID]):

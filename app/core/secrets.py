@@ -21,6 +21,7 @@ class SecretPurpose(StrEnum):
     API_KEY = "api-key"
     REFRESH_TOKEN = "refresh-token"
     LOGIN_LOCKOUT = "login-lockout"
+    MAIL_BODY = "mail-body"  # encrypts queued mail at rest (app/mail/crypto.py)
 
 
 def derive_secret(root: str, purpose: SecretPurpose) -> str:

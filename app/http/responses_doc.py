@@ -283,6 +283,7 @@ NOT_FOUND_CODES: Mapping[str, str] = {
     "item_id": "ITEM_NOT_FOUND",
     "session_id": "SESSION_NOT_FOUND",
     "api_key_id": "API_KEY_NOT_FOUND",
+    "mail_id": "MAIL_NOT_FOUND",
 }
 
 
@@ -319,6 +320,7 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
     # Gatehouse's routes.
     "POST /auth/jwt/revoke": ("INVALID_TOKEN_REQUEST",),
     "PATCH /users/me": ("UPDATE_USER_EMAIL_ALREADY_EXISTS", password_rejected("UPDATE_USER_INVALID_PASSWORD")),
+    "POST /admin/mail/{mail_id}/retry": ("MAIL_ALREADY_SENT",),
     "POST /admin/users": ("REGISTER_USER_ALREADY_EXISTS", password_rejected("REGISTER_INVALID_PASSWORD")),
     "PATCH /admin/users/{user_id}": (
         "UPDATE_USER_EMAIL_ALREADY_EXISTS",

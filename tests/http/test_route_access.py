@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from app.core.roles import Role
-from tests.support import OTHER_KEY, bearer, forge_token, insert_api_key, insert_item, session_id_of
+from tests.support import (
+    OTHER_KEY,
+    bearer,
+    forge_token,
+    insert_api_key,
+    insert_failed_mail,
+    insert_item,
+    session_id_of,
+)
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -65,6 +73,8 @@ PROTECTED_ROUTES = [
     Route("DELETE", "/api-keys/{api_key_id}", ALL, 204),
     Route("GET", "/admin/api-keys", ADMIN, 200),
     Route("DELETE", "/admin/api-keys/{api_key_id}", ADMIN, 204),
+    Route("GET", "/admin/mail", ADMIN, 200),
+    Route("POST", "/admin/mail/{mail_id}/retry", ADMIN, 202),
 ]
 
 PUBLIC_ROUTES = {
@@ -141,11 +151,13 @@ async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:
     target = await accounts.create(role=Role.USER, login=False)
     item = await insert_item(app, owner_id=caller.id)
     api_key = await insert_api_key(app, owner_id=caller.id)
+    mail = await insert_failed_mail(app, to=target.email)
     return caller, {
         "user_id": target.id,
         "item_id": item.id,
         "session_id": session_id_of(caller.token),
         "api_key_id": api_key.id,
+        "mail_id": mail.id,
     }
 
 
