@@ -138,6 +138,17 @@ class Settings(BaseSettings):
     verify_email_url: str = ""  # unset: PUBLIC_URL + /console/verify?token={token}
     reset_password_url: str = ""  # unset: PUBLIC_URL + /console/reset-password?token={token}
     confirm_email_change_url: str = ""  # unset: PUBLIC_URL + /console/confirm-email?token={token}
+    # The account flows that mail: verification at registration, verified-only login, reset links.
+    send_verification_email: bool = True
+    require_verified_email: bool = False
+    reset_password_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    # Security notices to the account's address (never a secret in them); each can be switched off.
+    notify_password_changed: bool = True
+    notify_password_reset: bool = True
+    notify_email_changed: bool = True  # to the old address: a change was requested, then made
+    notify_api_key_created: bool = True
+    notify_account_deactivated: bool = True
+    notify_account_reactivated: bool = True
 
     @field_validator("smtp_username", "mail_templates_dir", mode="before")
     @classmethod

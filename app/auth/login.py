@@ -11,7 +11,9 @@ runs steps 2 to 5, its backend's `login` runs steps 6 and 7.
    refusal costs one verification and the same reads, so neither answer nor timing tells an
    unknown email, a wrong password, an inactive account and a lock apart.
 4. A failure is counted (and may lock the email); a success clears the streak.
-5. A hash made with weaker parameters than today's is replaced by a new one.
+5. A hash made with weaker parameters than today's is replaced by a new one. With
+   REQUIRE_VERIFIED_EMAIL, an account whose address is not verified stops here (400
+   LOGIN_USER_NOT_VERIFIED): the password was right, but no session starts.
 6. A login session starts, with its first refresh token.
 7. An access token naming the session is issued.
 
@@ -27,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.errors import InvalidCredentials
+from app.auth.errors import InvalidCredentials, UserNotVerified
 from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
 from app.core.identity import ClientInfo
@@ -50,6 +52,7 @@ class PasswordLogin:
         lockouts: LockoutService,
         sessions: SessionService,
         codec: AccessTokenCodec,
+        require_verified: bool = False,
     ) -> None:
         self.db = db
         self.passwords = passwords
@@ -57,6 +60,7 @@ class PasswordLogin:
         self.lockouts = lockouts
         self.sessions = sessions
         self.codec = codec
+        self.require_verified = require_verified
 
     async def authenticate(self, *, email: str, password: str) -> User:
         """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
@@ -87,6 +91,8 @@ class PasswordLogin:
             await self.lockouts.clear(email=email)
         if new_hash is not None:  # step 5
             await self.users.rehash(user=user, hashed_password=new_hash)
+        if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
+            raise UserNotVerified()
         return user
 
     async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:

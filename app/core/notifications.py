@@ -50,6 +50,14 @@ class Outbox(Protocol):
         `token` fills the kind's link; `details` are shown in the message (never a secret)."""
         ...
 
+    def enqueue_soon(
+        self, *, kind: MailKind, to: str, token: str | None = None, details: Mapping[str, str] | None = None
+    ) -> None:
+        """Queue a message in a transaction of its own, after the request has been answered: for
+        messages that depend on no change (a reset link), so that the answer takes the same time
+        whether or not a message is queued."""
+        ...
+
     def wake_after_commit(self, db: AsyncSession) -> None:
         """Let the sender look for due messages as soon as `db` commits."""
         ...

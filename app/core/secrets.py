@@ -22,6 +22,7 @@ class SecretPurpose(StrEnum):
     REFRESH_TOKEN = "refresh-token"
     LOGIN_LOCKOUT = "login-lockout"
     MAIL_BODY = "mail-body"  # encrypts queued mail at rest (app/mail/crypto.py)
+    EMAIL_CHANGE_TOKEN = "email-change-token"  # signs the links that confirm a new email address
 
 
 def derive_secret(root: str, purpose: SecretPurpose) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ class Mailer:
         self.sender = MailSender(
             settings=settings, database=database, backend=self.backend, cipher=self.cipher, clock=clock
         )
+        self._detached: set[asyncio.Task[None]] = set()
 
     def enqueue(
         self,
@@ -73,6 +75,32 @@ class Mailer:
         )
         self.wake_after_commit(db)
 
+    def enqueue_soon(
+        self, *, kind: MailKind, to: str, token: str | None = None, details: Mapping[str, str] | None = None
+    ) -> None:
+        task = asyncio.create_task(self._enqueue_alone(kind=kind, to=to, token=token, details=details))
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+
+    async def _enqueue_alone(
+        self, *, kind: MailKind, to: str, token: str | None, details: Mapping[str, str] | None
+    ) -> None:
+        try:
+            async with self.database.sessionmaker() as db:
+                self.enqueue(db, kind=kind, to=to, token=token, details=details)
+                await db.commit()
+        except Exception:
+            logger.exception("queueing a %s message failed", kind.value)
+
+    @property
+    def queueing(self) -> bool:
+        """Whether messages of `enqueue_soon` are still being written."""
+        return bool(self._detached)
+
+    async def _settle(self) -> None:
+        if self._detached:
+            await asyncio.gather(*self._detached, return_exceptions=True)
+
     def wake_after_commit(self, db: AsyncSession) -> None:
         sync_session: Session = db.sync_session
         if not event.contains(sync_session, "after_commit", self._wake):
@@ -83,6 +111,7 @@ class Mailer:
 
     async def deliver_due(self) -> int:
         """Send what is due now, in this task (tests, and anyone who cannot wait for the poll)."""
+        await self._settle()
         return await self.sender.deliver_due()
 
     async def __aenter__(self) -> Mailer:
@@ -92,6 +121,7 @@ class Mailer:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        await self._settle()  # a message being written is committed before the worker stops
         await self.sender.__aexit__(None, None, None)
 
 

@@ -279,6 +279,7 @@ NOT_WRITERS = {
     ("POST", "/auth/jwt/revoke"): "a form holding a token",
     ("POST", "/auth/forgot-password"): "an email; writes nothing",
     ("POST", "/auth/request-verify-token"): "an email; writes nothing",
+    ("POST", "/auth/confirm-email-change"): "a token; the new email comes from the signed token, not the body",
 }
 
 

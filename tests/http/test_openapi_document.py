@@ -159,7 +159,11 @@ def test_service_errors_are_documented_where_the_services_answer_them(document):
     # (its form body may still be one the framework cannot decode).
     login = found[("POST", "/auth/jwt/login")]["responses"]["400"]
     assert set(error_schemas(login)) == {"OAuthErrorBody", "ErrorBody"}
-    assert set(login["content"]["application/json"]["examples"]) == {"LOGIN_BAD_CREDENTIALS", "MALFORMED_BODY"}
+    assert set(login["content"]["application/json"]["examples"]) == {
+        "LOGIN_BAD_CREDENTIALS",
+        "LOGIN_USER_NOT_VERIFIED",
+        "MALFORMED_BODY",
+    }
     # fastapi-users' registration answers its own bodies.
     assert "LibraryErrorBody" in error_schemas(found[("POST", "/auth/register")]["responses"]["400"])
     for entry in SERVICE_ERRORS:

@@ -89,6 +89,7 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/reset-password"),
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/verify"),
+    ("POST", "/auth/confirm-email-change"),
 }
 
 
