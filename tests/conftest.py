@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from app.core.roles import Role
 from app.main import create_app
 from scripts.servers.gatehouse import Instance, start_instances, stop_instances
 from scripts.servers.redis_server import flush_redis
-from tests import servers
+from tests import reporting, servers
 from tests.backends import (
     DATABASE_VARIABLE,
     REDIS_VARIABLE,
@@ -34,6 +35,14 @@ from tests.support import CryptContextSpy
 
 def pytest_report_header() -> list[str]:
     return report_header()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    reporting.record(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reporting.write_summary(terminalreporter)
 
 
 def pytest_configure(config: pytest.Config) -> None:
