@@ -1,4 +1,4 @@
-"""Create the first admin from settings (at start-up) or from the shell (scripts/create_admin)."""
+"""Create the first admin from settings (at start-up) or from the shell (`gatehouse create-admin`)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,17 @@ async def create_admin(*, database: Database, passwords: PasswordHasher, email: 
             raise AdminEmailTaken(f"an account with the email {email} already exists") from error
 
 
+async def promote_to_admin(*, database: Database, passwords: PasswordHasher, email: str) -> User:
+    """Make an existing account an active admin."""
+    async with database.sessionmaker() as db:
+        user = await UserService(db=db, passwords=passwords).get_by_email(email=email)
+        if user is None:
+            raise AdminNotCreated(f"no account with the email {email}")
+        user.role, user.is_active = Role.ADMIN, True
+        await db.commit()
+        return user
+
+
 async def ensure_first_admin(*, database: Database, settings: Settings, passwords: PasswordHasher) -> None:
     """When FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD are set and there is no admin yet, create it."""
     if not settings.first_admin_email or settings.first_admin_password is None:
@@ -56,10 +67,10 @@ async def ensure_first_admin(*, database: Database, settings: Settings, password
             return
         if await UserService(db=db, passwords=passwords).get_by_email(email=settings.first_admin_email) is not None:
             # Never promote an existing account from settings: whoever registered that email first
-            # would become admin. Promotion is an explicit act (scripts/create_admin --promote).
+            # would become admin. Promotion is an explicit act (gatehouse create-admin --promote).
             logger.warning(
                 "FIRST_ADMIN_EMAIL belongs to an existing non-admin account; no admin was created. "
-                "Promote it with: python scripts/create_admin.py --promote --email <email>"
+                "Promote it with: gatehouse create-admin --promote --email <email>"
             )
             return
     try:
