@@ -14,8 +14,9 @@ import sys
 
 from app.cli.refusals import REFUSED, load_settings, report, shown
 from app.cli.startup import check_startup
-from app.config import Settings
+from app.config import ConfigurationError, Settings
 from app.ratelimit.limiter import per_worker_counting
+from app.users.bootstrap import check_first_admin
 
 NAME = "check-config"
 HELP = "print the settings the service would use (secrets masked), check the database and Redis"
@@ -28,6 +29,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(arguments: argparse.Namespace, extra: list[str]) -> int:
     settings = load_settings()
     findings = asyncio.run(check_startup(settings))
+    try:
+        check_first_admin(settings)  # start-up refuses it when it creates the admin
+    except ConfigurationError as error:
+        findings.problems.append(str(error))
     print("settings (from the environment and ./.env):")
     for name in Settings.model_fields:
         print(f"  {name.upper()}={shown(name, getattr(settings, name))}{_note(settings, name)}")

@@ -16,6 +16,9 @@ from app.config import ConfigurationError, Settings, get_settings, masked_url
 
 REFUSED = 2
 MAX_LINES = 5
+# Where `gatehouse serve` has its workers write a refusal they meet themselves (app/cli/worker.py):
+# command plumbing, not a setting of the service.
+REFUSALS_FILE_VARIABLE = "GATEHOUSE_REFUSALS_FILE"
 # Settings whose value is never shown whole: secrets, and URLs that may hold a password.
 URL_SETTINGS = frozenset({"database_url", "redis_url", "rate_limit_storage_uri"})
 # SECRET_KEY, FIRST_ADMIN_PASSWORD, and any later *_PASSWORD, *_SECRET or *_TOKEN (SMTP_PASSWORD, say).

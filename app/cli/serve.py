@@ -21,14 +21,18 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
+from pathlib import Path
 
-from app.cli.refusals import Refused, load_settings
+from app.cli.refusals import REFUSALS_FILE_VARIABLE, REFUSED, Refused, load_settings
 from app.cli.startup import check_startup
 from app.http.server import uvicorn_options
 
 NAME = "serve"
 HELP = "run the service (uvicorn's options pass through)"
 WORKERS_VARIABLE = "WEB_CONCURRENCY"
+# app.main:app, with a worker's own start-up refusals in one line (app/cli/worker.py).
+APPLICATION = "app.cli.worker:app"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +55,28 @@ def run(arguments: argparse.Namespace, extra: list[str]) -> int:
 
     from uvicorn.main import main as uvicorn
 
-    uvicorn.main(["app.main:app", *uvicorn_options(), *extra], prog_name="gatehouse serve")  # exits
+    refusals = _refusals_file()
+    try:
+        uvicorn.main([APPLICATION, *uvicorn_options(), *extra], prog_name="gatehouse serve")
+    except SystemExit:
+        if refusals is not None and refusals.read_text().strip():
+            raise SystemExit(REFUSED) from None
+        raise
+    finally:
+        if refusals is not None:
+            refusals.unlink(missing_ok=True)
+
+
+def _refusals_file() -> Path | None:
+    """Where a worker that meets a refusal of its own writes it (app/cli/worker.py). Without a
+    writable temporary directory (a read-only root file system), workers still log it in one line."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix="gatehouse-refusals-")
+    except OSError:
+        return None
+    os.close(descriptor)
+    os.environ[REFUSALS_FILE_VARIABLE] = name
+    return Path(name)
 
 
 def workers_option(extra: list[str]) -> str | None:

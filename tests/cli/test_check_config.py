@@ -68,3 +68,13 @@ def test_several_workers_on_memory_storage_are_warned_about(tmp_path: Path):
 
     assert result.returncode == 0, result.stderr
     assert "every worker counts on its own" in result.stderr
+
+
+def test_a_first_admin_password_that_start_up_would_refuse_is_a_problem(tmp_path: Path):
+    result = gatehouse(
+        "check-config", workdir=tmp_path, env={"FIRST_ADMIN_EMAIL": "root@example.com", "FIRST_ADMIN_PASSWORD": "short"}
+    )
+
+    assert result.returncode == 2
+    assert "error: FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: the admin password is refused" in result.stderr
+    assert "short" not in result.stderr.replace("FIRST_ADMIN", "")
