@@ -6,6 +6,7 @@ Nothing else in the code reads `os.environ`: a module that needs a setting impor
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -20,9 +21,19 @@ from sqlalchemy.exc import ArgumentError
 
 DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
-# Secrets that appear in our own examples and docs; production refuses them.
+# Secrets that appear in our own examples and docs: refused in every environment, since anyone
+# who read them could sign tokens.
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "change-me-to-a-long-random-string"})
 MIN_SECRET_LENGTH = 32
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_URL_FORM = "redis://host:6379/0 (rediss:// with TLS, unix:///path/to/redis.sock)"
+_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]*):[^/]*@")  # up to the last @ of the authority
+
+
+def masked_url(url: str) -> str:
+    """The URL with the password it holds (`scheme://user:password@host`) replaced by `***`."""
+    return _URL_PASSWORD.sub(lambda match: f"{match['head']}:***@", url)
 
 
 class Environment(StrEnum):
@@ -57,6 +68,9 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     redis_url: str | None = None
+    # How long start-up keeps trying to reach the database before refusing to start, in seconds
+    # (containers often start before their database answers).
+    startup_connect_timeout_seconds: float = Field(default=30, ge=0, le=3600)
 
     auth_cache_size: int = Field(default=100_000, ge=100, le=10_000_000)
     auth_cache_ttl_seconds: float = Field(default=300, gt=0, le=86_400)
@@ -168,9 +182,17 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError as error:
-            raise ValueError(f"{value!r} is not a database URL; write it like {SUPPORTED_DATABASE_URLS}") from error
+            raise ValueError(f"this is not a database URL; write it like {SUPPORTED_DATABASE_URLS}") from error
         if SUPPORTED_DATABASES.get(url.get_backend_name()) != url.get_driver_name():
             raise ValueError(f"{url.drivername!r} is not supported; write it like {SUPPORTED_DATABASE_URLS}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        scheme, separator, _ = (value or "").partition("://")
+        if value is not None and (not separator or scheme.lower() not in REDIS_SCHEMES):
+            raise ValueError(f"this is not a Redis URL; write it like {REDIS_URL_FORM}")
         return value
 
     @field_validator("cors_origins", "trusted_proxies", "jwt_retired_public_key_files", mode="before")
@@ -187,10 +209,10 @@ class Settings(BaseSettings):
             items = parse_many(value)
         except ValueError as error:
             raise ValueError(
-                f"{value!r} is not a rate limit; write it like '5/minute', '10 per hour' or '5/minute;100/day'"
+                "this is not a rate limit; write it like '5/minute', '10 per hour' or '5/minute;100/day'"
             ) from error
         if any(item.amount < 1 for item in items):
-            raise ValueError(f"{value!r} allows no request at all; the amount must be at least 1")
+            raise ValueError("this allows no request at all; the amount must be at least 1, e.g. '5/minute'")
         return value
 
     @field_validator("rate_limit_storage_uri")
@@ -242,6 +264,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _refuse_example_secret(self) -> Settings:
+        # In every environment: a published secret lets anyone sign tokens, development included.
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if secret.lower() in EXAMPLE_SECRETS or "change-me" in secret.lower():
+            raise ConfigurationError(
+                "SECRET_KEY is an example value from .env.example or the docs, which anyone can read; "
+                f"unset it in development or set your own, e.g. the output of: {GENERATE_SECRET}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment is not Environment.PRODUCTION:
             return self
@@ -249,19 +282,12 @@ class Settings(BaseSettings):
         if not secret:
             raise ConfigurationError(
                 "SECRET_KEY is not set. In production set SECRET_KEY to a random string of at least "
-                f"{MIN_SECRET_LENGTH} characters, e.g. the output of: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"{MIN_SECRET_LENGTH} characters, e.g. the output of: {GENERATE_SECRET}"
             )
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigurationError(
                 f"SECRET_KEY is {len(secret)} characters long; production needs at least "
-                f"{MIN_SECRET_LENGTH}. Generate one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        if secret.lower() in EXAMPLE_SECRETS or "change-me" in secret.lower():
-            raise ConfigurationError(
-                "SECRET_KEY is the example value from .env.example. Set SECRET_KEY to your own random "
-                "string: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"{MIN_SECRET_LENGTH}. Generate one with: {GENERATE_SECRET}"
             )
         return self
 

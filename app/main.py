@@ -28,6 +28,7 @@ from app.core.passwords import PasswordHasher
 from app.core.secrets import KeyRing, SecretPurpose
 from app.db.engine import create_database
 from app.db.migrate import migrate
+from app.db.reachable import wait_until_reachable
 from app.health.router import router as health_router
 from app.http.access_log import install_access_log_filter
 from app.http.caller import get_caller
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         mailer = services.mail
         assert isinstance(mailer, Mailer)
         try:
+            await wait_until_reachable(services.database, settings)
             await migrate(services.database)
             await services.auth.start()
             await services.passwords.warm_up()

@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from app.mail.backends import MailBackend
 from app.main import create_app
 from scripts.servers.gatehouse import Instance, start_instances, stop_instances
 from scripts.servers.redis_server import flush_redis
-from tests import servers
+from tests import reporting, servers
 from tests.backends import (
     DATABASE_VARIABLE,
     REDIS_VARIABLE,
@@ -38,6 +39,14 @@ logger = logging.getLogger(__name__)
 
 def pytest_report_header() -> list[str]:
     return report_header()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    reporting.record(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reporting.write_summary(terminalreporter)
 
 
 def pytest_configure(config: pytest.Config) -> None:
