@@ -2,8 +2,8 @@
 # Production image: dependencies built in one stage, a slim runtime as a numeric non-root user in
 # the other.
 #   docker build -t gatehouse .
-#   docker run -p 8000:8000 -e SECRET_KEY=... -e DATABASE_URL=postgresql+asyncpg://... gatehouse
-#   docker run --rm -it -e SECRET_KEY=... -e DATABASE_URL=... gatehouse gatehouse create-admin --email admin@example.com
+#   docker run -p 8000:8000 -e SECRET_KEY=... -e MAIL_BACKEND=smtp -e SMTP_HOST=... -e MAIL_FROM=... -e DATABASE_URL=postgresql+asyncpg://... gatehouse
+#   docker run --rm -it -e SECRET_KEY=... -e MAIL_BACKEND=console -e DATABASE_URL=... gatehouse gatehouse create-admin --email admin@example.com
 # The base images are arguments, so a build can take them from a mirror or a local image made
 # from Debian packages (any Debian or Ubuntu with python3 and python3-venv, Python 3.11 or newer):
 #   docker build --build-arg PYTHON_IMAGE=registry.example.com/python:3.12-slim -t gatehouse .

@@ -9,6 +9,7 @@ from tests.cli.support import gatehouse
 SECRET = "a-secret-key-that-must-never-be-printed-0123456789"
 ADMIN_PASSWORD = "first-admin-password-never-shown"
 REDIS_PASSWORD = "redis-password-never-shown"
+SMTP_PASSWORD = "smtp-password-never-shown"
 DATABASE_PASSWORD = "database-password-never-shown"
 
 
@@ -22,6 +23,10 @@ def test_check_config_prints_the_settings_with_every_secret_masked(tmp_path: Pat
             "FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
             # Nothing listens on port 1: Redis is a warning, not a refusal.
             "REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0",
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "MAIL_FROM": "auth@example.com",
+            "SMTP_PASSWORD": SMTP_PASSWORD,
         },
     )
 
@@ -30,7 +35,8 @@ def test_check_config_prints_the_settings_with_every_secret_masked(tmp_path: Pat
     assert "FIRST_ADMIN_EMAIL=root@example.com" in result.stdout
     assert "SECRET_KEY=***" in result.stdout
     assert "REDIS_URL=redis://:***@127.0.0.1:1/0" in result.stdout
-    for secret in (SECRET, ADMIN_PASSWORD, REDIS_PASSWORD):
+    assert "SMTP_PASSWORD=***" in result.stdout
+    for secret in (SECRET, ADMIN_PASSWORD, REDIS_PASSWORD, SMTP_PASSWORD):
         assert secret not in output
 
 
@@ -57,7 +63,7 @@ def test_the_database_password_is_masked_when_the_database_is_refused(tmp_path: 
 
 
 def test_production_on_sqlite_is_a_warning_that_postgresql_is_the_production_database(tmp_path: Path):
-    result = gatehouse("check-config", workdir=tmp_path, env={"ENVIRONMENT": "production"})
+    result = gatehouse("check-config", workdir=tmp_path, env={"ENVIRONMENT": "production", "MAIL_BACKEND": "console"})
 
     assert result.returncode == 0, result.stderr
     assert "PostgreSQL is the production database" in result.stderr

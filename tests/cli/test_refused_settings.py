@@ -12,14 +12,17 @@ from tests.cli.support import gatehouse
 DATABASE_PASSWORD = "db-password-never-shown"
 COMMANDS = [["check-config"], ["migrate"], ["serve", "--host", "127.0.0.1", "--port", "0"]]
 
+# Production with its mail backend chosen, so that each case is refused for its own setting only.
+PRODUCTION = {"ENVIRONMENT": "production", "MAIL_BACKEND": "console"}
 # case id -> (settings, the setting the message must name)
 CASES: dict[str, tuple[dict[str, str], str]] = {
-    "production without a secret": ({"ENVIRONMENT": "production", "SECRET_KEY": ""}, "SECRET_KEY"),
-    "production with a short secret": ({"ENVIRONMENT": "production", "SECRET_KEY": "s" * 20}, "SECRET_KEY"),
+    "production without a secret": ({**PRODUCTION, "SECRET_KEY": ""}, "SECRET_KEY"),
+    "production with a short secret": ({**PRODUCTION, "SECRET_KEY": "s" * 20}, "SECRET_KEY"),
     "production with the example secret": (
-        {"ENVIRONMENT": "production", "SECRET_KEY": "change-me-to-a-long-random-string"},
+        {**PRODUCTION, "SECRET_KEY": "change-me-to-a-long-random-string"},
         "SECRET_KEY",
     ),
+    "production without a mail backend": ({"ENVIRONMENT": "production"}, "MAIL_BACKEND"),
     "development with the example secret": ({"SECRET_KEY": "change-me-to-a-long-random-string"}, "SECRET_KEY"),
     "an unsupported database": (
         {"DATABASE_URL": f"mysql+aiomysql://gatehouse:{DATABASE_PASSWORD}@127.0.0.1/gatehouse"},
