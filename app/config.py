@@ -6,6 +6,7 @@ Nothing else in the code reads `os.environ`: a module that needs a setting impor
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -20,11 +21,21 @@ from sqlalchemy.exc import ArgumentError
 
 DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
-# Secrets that appear in our own examples and docs; production refuses them.
+# Secrets that appear in our own examples and docs: refused in every environment, since anyone
+# who read them could sign tokens.
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "change-me-to-a-long-random-string"})
 MIN_SECRET_LENGTH = 32
 # The roles of app.core.roles.Role (which imports this module), for MFA_REQUIRED_ROLES.
 ROLE_NAMES = ("admin", "user", "guest")
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_URL_FORM = "redis://host:6379/0 (rediss:// with TLS, unix:///path/to/redis.sock)"
+_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]*):[^/]*@")  # up to the last @ of the authority
+
+
+def masked_url(url: str) -> str:
+    """The URL with the password it holds (`scheme://user:password@host`) replaced by `***`."""
+    return _URL_PASSWORD.sub(lambda match: f"{match['head']}:***@", url)
 
 
 class Environment(StrEnum):
@@ -59,6 +70,9 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     redis_url: str | None = None
+    # How long start-up keeps trying to reach the database before refusing to start, in seconds
+    # (containers often start before their database answers).
+    startup_connect_timeout_seconds: float = Field(default=30, ge=0, le=3600)
 
     auth_cache_size: int = Field(default=100_000, ge=100, le=10_000_000)
     auth_cache_ttl_seconds: float = Field(default=300, gt=0, le=86_400)
@@ -144,15 +158,64 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown roles {unknown}; MFA_REQUIRED_ROLES takes {', '.join(ROLE_NAMES)}")
         return value
 
+    # Mail (app/mail): how messages leave, where their links point, and which notices are sent.
+    # MAIL_BACKEND has no default in production (`_mail_backend_chosen`).
+    mail_backend: Literal["smtp", "console"] | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int | None = Field(default=None, ge=1, le=65_535)  # unset: 587, 465 with tls, 25 with none
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    mail_from: str = "Gatehouse <no-reply@localhost>"
+    mail_max_attempts: int = Field(default=8, ge=1, le=100)
+    mail_templates_dir: Path | None = None
+    mail_poll_seconds: float = Field(default=5, gt=0, le=300)
+    public_url: str = "http://localhost:8000"
+    verify_email_url: str = ""  # unset: PUBLIC_URL + /console/verify?token={token}
+    reset_password_url: str = ""  # unset: PUBLIC_URL + /console/reset-password?token={token}
+    confirm_email_change_url: str = ""  # unset: PUBLIC_URL + /console/confirm-email?token={token}
+    # The account flows that mail: verification at registration, verified-only login, reset links.
+    send_verification_email: bool = True
+    require_verified_email: bool = False
+    reset_password_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    # Security notices to the account's address (never a secret in them); each can be switched off.
+    notify_password_changed: bool = True
+    notify_password_reset: bool = True
+    notify_email_changed: bool = True  # to the old address: a change was requested, then made
+    notify_api_key_created: bool = True
+    notify_account_deactivated: bool = True
+    notify_account_reactivated: bool = True
+
+    @field_validator("smtp_username", "mail_templates_dir", mode="before")
+    @classmethod
+    def _blank_mail_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("mail_backend", "smtp_security", mode="before")
+    @classmethod
+    def _lower_mail_choice(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
         try:
             url = make_url(value)
         except ArgumentError as error:
-            raise ValueError(f"{value!r} is not a database URL; write it like {SUPPORTED_DATABASE_URLS}") from error
+            raise ValueError(f"this is not a database URL; write it like {SUPPORTED_DATABASE_URLS}") from error
         if SUPPORTED_DATABASES.get(url.get_backend_name()) != url.get_driver_name():
             raise ValueError(f"{url.drivername!r} is not supported; write it like {SUPPORTED_DATABASE_URLS}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        scheme, separator, _ = (value or "").partition("://")
+        if value is not None and (not separator or scheme.lower() not in REDIS_SCHEMES):
+            raise ValueError(f"this is not a Redis URL; write it like {REDIS_URL_FORM}")
         return value
 
     @field_validator("cors_origins", "trusted_proxies", "jwt_retired_public_key_files", mode="before")
@@ -169,10 +232,10 @@ class Settings(BaseSettings):
             items = parse_many(value)
         except ValueError as error:
             raise ValueError(
-                f"{value!r} is not a rate limit; write it like '5/minute', '10 per hour' or '5/minute;100/day'"
+                "this is not a rate limit; write it like '5/minute', '10 per hour' or '5/minute;100/day'"
             ) from error
         if any(item.amount < 1 for item in items):
-            raise ValueError(f"{value!r} allows no request at all; the amount must be at least 1")
+            raise ValueError("this allows no request at all; the amount must be at least 1, e.g. '5/minute'")
         return value
 
     @field_validator("rate_limit_storage_uri")
@@ -224,6 +287,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _refuse_example_secret(self) -> Settings:
+        # In every environment: a published secret lets anyone sign tokens, development included.
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if secret.lower() in EXAMPLE_SECRETS or "change-me" in secret.lower():
+            raise ConfigurationError(
+                "SECRET_KEY is an example value from .env.example or the docs, which anyone can read; "
+                f"unset it in development or set your own, e.g. the output of: {GENERATE_SECRET}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment is not Environment.PRODUCTION:
             return self
@@ -231,20 +305,48 @@ class Settings(BaseSettings):
         if not secret:
             raise ConfigurationError(
                 "SECRET_KEY is not set. In production set SECRET_KEY to a random string of at least "
-                f"{MIN_SECRET_LENGTH} characters, e.g. the output of: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"{MIN_SECRET_LENGTH} characters, e.g. the output of: {GENERATE_SECRET}"
             )
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigurationError(
                 f"SECRET_KEY is {len(secret)} characters long; production needs at least "
-                f"{MIN_SECRET_LENGTH}. Generate one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"{MIN_SECRET_LENGTH}. Generate one with: {GENERATE_SECRET}"
             )
-        if secret.lower() in EXAMPLE_SECRETS or "change-me" in secret.lower():
+        return self
+
+    # Mail: checked after the secrets, so production names a missing SECRET_KEY first.
+    @model_validator(mode="after")
+    def _mail_backend_chosen(self) -> Settings:
+        if self.mail_backend is None:
+            if self.environment is Environment.PRODUCTION:
+                raise ConfigurationError(
+                    "MAIL_BACKEND is not set; in production set MAIL_BACKEND=smtp (with SMTP_HOST and MAIL_FROM) "
+                    "or MAIL_BACKEND=console to write mail to the log."
+                )
+            self.mail_backend = "console"
+        return self
+
+    @model_validator(mode="after")
+    def _mail_links(self) -> Settings:
+        public = self.public_url.strip().rstrip("/")
+        if not public.startswith(("http://", "https://")):
             raise ConfigurationError(
-                "SECRET_KEY is the example value from .env.example. Set SECRET_KEY to your own random "
-                "string: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"PUBLIC_URL must be an absolute http(s) URL such as https://auth.example.com, not {public!r}"
             )
+        self.public_url = public
+        defaults = {
+            "verify_email_url": "/console/verify?token={token}",
+            "reset_password_url": "/console/reset-password?token={token}",
+            "confirm_email_change_url": "/console/confirm-email?token={token}",
+        }
+        for name, path in defaults.items():
+            value = getattr(self, name).strip() or public + path
+            if not value.startswith(("http://", "https://")) or "{token}" not in value:
+                raise ConfigurationError(
+                    f"{name.upper()} must be an absolute http(s) URL holding {{token}}, "
+                    f"e.g. https://app.example.com/reset?token={{token}}"
+                )
+            setattr(self, name, value)
         return self
 
     @property

@@ -9,7 +9,7 @@ from app.authstate.authenticator import Authenticator
 from app.authstate.state import AuthState
 from app.config import Settings
 from app.core.access_tokens import AccessTokenCodec
-from app.core.notifications import AccountNotifier
+from app.core.notifications import Outbox
 from app.core.passwords import PasswordHasher
 from app.core.secrets import KeyRing
 from app.db.engine import Database
@@ -26,4 +26,4 @@ class Services:
     auth: AuthState
     authenticator: Authenticator
     rate_limits: RateLimits
-    notifier: AccountNotifier
+    mail: Outbox

@@ -24,11 +24,11 @@ from app.authstate.state import AuthState, Loaders
 from app.config import Settings, get_settings
 from app.container import Services
 from app.core.access_tokens import AccessTokenCodec
-from app.core.notifications import AccountNotifier, LoggingNotifier
 from app.core.passwords import PasswordHasher
 from app.core.secrets import KeyRing, SecretPurpose
 from app.db.engine import create_database
 from app.db.migrate import migrate
+from app.db.reachable import wait_until_reachable
 from app.health.router import router as health_router
 from app.http.access_log import install_access_log_filter
 from app.http.caller import get_caller
@@ -39,6 +39,9 @@ from app.http.middleware import AnnounceAuthChanges
 from app.http.openapi import document_openapi
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
+from app.mail.admin_router import router as admin_mail_router
+from app.mail.backends import MailBackend
+from app.mail.service import Mailer
 from app.mfa.admin_router import router as admin_mfa_router
 from app.mfa.router import router as mfa_router
 from app.ratelimit.limiter import RateLimits
@@ -52,7 +55,7 @@ from app.users.loaders import user_loader
 from app.users.router import router as users_router
 
 
-def build_services(settings: Settings, *, notifier: AccountNotifier) -> Services:
+def build_services(settings: Settings, *, mail_backend: MailBackend | None = None) -> Services:
     """Every shared service, built once: keys are derived here, never per request."""
     database = create_database(settings)
     keys = KeyRing.from_settings(settings)
@@ -81,23 +84,27 @@ def build_services(settings: Settings, *, notifier: AccountNotifier) -> Services
             record_api_key_use=api_key_use_recorder(database),
         ),
         rate_limits=RateLimits(settings, routes=auth_rate_limits(settings)),
-        notifier=notifier,
+        mail=Mailer(settings=settings, database=database, keys=keys, backend=mail_backend),
     )
 
 
-def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | None = None) -> FastAPI:
+    """`mail_backend` replaces the one MAIL_BACKEND names (tests capture mail with it)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = build_services(settings, notifier=notifier or LoggingNotifier())
+        services = build_services(settings, mail_backend=mail_backend)
         app.state.services = services
+        mailer = services.mail
+        assert isinstance(mailer, Mailer)
         try:
+            await wait_until_reachable(services.database, settings)
             await migrate(services.database)
             await services.auth.start()
             await services.passwords.warm_up()
             await ensure_first_admin(database=services.database, settings=settings, passwords=services.passwords)
-            async with SessionPruner(services.database):
+            async with SessionPruner(services.database), mailer:
                 yield
         finally:
             await services.auth.stop()
@@ -148,6 +155,7 @@ def create_app(settings: Settings | None = None, *, notifier: AccountNotifier | 
         admin_users_router,
         admin_api_keys_router,
         admin_mfa_router,
+        admin_mail_router,
     )
     for router in routers:
         app.include_router(router)

@@ -5,6 +5,7 @@ from app.authstate.changes import AuthEvent
 from app.db.base import Base
 from app.items.models import Item
 from app.lockout.models import LoginLockout
+from app.mail.models import OutboxMessage
 from app.mfa.models import MfaChallenge, MfaFactor, MfaRecoveryCode
 from app.sessions.models import AuthSession, RefreshToken
 from app.users.models import User, UserCount
@@ -19,6 +20,7 @@ __all__ = [
     "MfaChallenge",
     "MfaFactor",
     "MfaRecoveryCode",
+    "OutboxMessage",
     "RefreshToken",
     "User",
     "UserCount",

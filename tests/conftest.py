@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +16,11 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.core.roles import Role
+from app.mail.backends import MailBackend
 from app.main import create_app
 from scripts.servers.gatehouse import Instance, start_instances, stop_instances
 from scripts.servers.redis_server import flush_redis
-from tests import servers
+from tests import reporting, servers
 from tests.backends import (
     DATABASE_VARIABLE,
     REDIS_VARIABLE,
@@ -28,12 +31,22 @@ from tests.backends import (
     give_each_worker_its_own_redis,
     report_header,
 )
-from tests.factories import TEST_SECRET, Account, Accounts, CapturingNotifier, Clock, Keys, Owners
+from tests.factories import TEST_SECRET, Account, Accounts, CapturingMail, Clock, Keys, Owners
 from tests.support import CryptContextSpy
+
+logger = logging.getLogger(__name__)
 
 
 def pytest_report_header() -> list[str]:
     return report_header()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    reporting.record(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reporting.write_summary(terminalreporter)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,6 +127,8 @@ def settings(database_url: str, shared_redis: RedisServer | None, settings_overr
         "login_rate_limit": "10000/minute",
         "register_rate_limit": "10000/minute",
         "recovery_rate_limit": "10000/minute",
+        # The sender wakes when this worker queues mail; its idle poll would only add queries.
+        "mail_poll_seconds": 300,
     }
     if shared_redis is not None:
         values["redis_url"] = shared_redis.url
@@ -123,21 +138,50 @@ def settings(database_url: str, shared_redis: RedisServer | None, settings_overr
 
 
 @pytest.fixture
-def notifier() -> CapturingNotifier:
-    return CapturingNotifier()
+def notifier() -> CapturingMail:
+    """What the service sends, captured (the app's mail backend)."""
+    return CapturingMail()
 
 
 @pytest.fixture
-async def app(settings: Settings, notifier: CapturingNotifier) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, notifier=notifier)
+def mail_backend(notifier: CapturingMail) -> MailBackend:
+    """Override to give the app another mail backend (tests/mail: a real SMTP server)."""
+    return notifier
+
+
+@pytest.fixture
+async def app(settings: Settings, mail_backend: MailBackend) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, mail_backend=mail_backend)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
         yield application
+
+
+def deliver_mail_after_each_answer(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
+    """The outbox sends in the background; a test's next line must see what its request sent, so
+    the client delivers what is due before handing over each answer (tests/mail tests the sender
+    itself)."""
+
+    mailer = app.state.services.mail
+    seen = mailer.sender.wakes
+
+    async def deliver(response: httpx.Response) -> None:
+        nonlocal seen
+        if mailer.sender.wakes == seen and not mailer.queueing:  # nothing queued: no query
+            return
+        try:
+            await mailer.deliver_due()
+            seen = mailer.sender.wakes
+        except Exception:  # a test that broke the database on purpose; the answer is what it checks
+            logger.debug("delivering mail after an answer failed", exc_info=True)
+
+    return deliver
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    hooks = {"response": [deliver_mail_after_each_answer(app)]}
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=hooks) as http:
         yield http
 
 

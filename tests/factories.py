@@ -6,12 +6,15 @@ constants from here, never from a conftest.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from fastapi import FastAPI
@@ -19,28 +22,52 @@ from sqlalchemy import event, update
 
 from app.api_keys.models import ApiKey
 from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
+from app.core.emails import normalise_email
+from app.core.passwords import PasswordHasher
 from app.core.roles import Role
 from app.db.base import utcnow
 from app.lockout.models import LoginLockout
-from app.users.bootstrap import create_admin
 from app.users.models import User
 
 TEST_SECRET = "test-secret-" + "x" * 40
 DEFAULT_PASSWORD = "a-long-enough-password"
 
 
-@dataclass
-class CapturingNotifier:
-    """Stands in for mail delivery: keeps the tokens the service would send."""
+# The link paths of the default VERIFY_EMAIL_URL, RESET_PASSWORD_URL and CONFIRM_EMAIL_CHANGE_URL.
+LINK_PATTERN = re.compile(r"https?://\S+?/console/(verify|reset-password|confirm-email)\?token=([^\s\"<]+)")
 
+
+def links_in(message: EmailMessage) -> list[tuple[str, str]]:
+    """(page, token) of every link in the message's text part."""
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    return [(page, unquote(token)) for page, token in LINK_PATTERN.findall(text.get_content())]
+
+
+@dataclass
+class CapturingMail:
+    """A mail backend that keeps what the service sends, and the tokens of its links by recipient."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
     reset_tokens: dict[str, str] = field(default_factory=dict)
     verify_tokens: dict[str, str] = field(default_factory=dict)
+    email_change_tokens: dict[str, str] = field(default_factory=dict)
 
-    async def password_reset_requested(self, *, user: User, token: str) -> None:
-        self.reset_tokens[user.email] = token
+    async def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+        pages = {
+            "verify": self.verify_tokens,
+            "reset-password": self.reset_tokens,
+            "confirm-email": self.email_change_tokens,
+        }
+        for page, token in links_in(message):
+            pages[page][str(message["To"])] = token
 
-    async def verification_requested(self, *, user: User, token: str) -> None:
-        self.verify_tokens[user.email] = token
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+    def subjects(self, address: str) -> list[str]:
+        return [str(message["Subject"]) for message in self.to(address)]
 
 
 @dataclass
@@ -71,18 +98,17 @@ class Accounts:
         password: str = DEFAULT_PASSWORD,
         login: bool = True,
     ) -> Account:
-        email = email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
+        """An active, verified account with this role, written as one row (the routes that create
+        accounts have tests of their own), its password hashed the way the service hashes it."""
+        email = normalise_email(email or f"{role.value}-{uuid.uuid4().hex[:10]}@example.com")
         services = self.app.state.services
-        user = await create_admin(
-            database=services.database, passwords=services.passwords, email=email, password=password
-        )
-        if role is not Role.ADMIN:
-            async with services.database.sessionmaker() as session:
-                row = await session.get(User, user.id)
-                assert row is not None
-                row.role = role
-                await session.commit()
-        account = Account(id=user.id, email=email, password=password, role=role)
+        hashed_password = await _hash_of(password, rounds=services.passwords.rounds)
+        async with services.database.sessionmaker() as session:
+            user = User(email=email, hashed_password=hashed_password, role=role, is_active=True, is_verified=True)
+            session.add(user)
+            await session.commit()
+            user_id = user.id
+        account = Account(id=user_id, email=email, password=password, role=role)
         if login:
             account.token = await self.login(email, password)
         return account
@@ -104,6 +130,19 @@ class Accounts:
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token
+
+
+_hashers: dict[int, PasswordHasher] = {}
+_hashes: dict[tuple[str, int], str] = {}
+
+
+async def _hash_of(password: str, *, rounds: int) -> str:
+    """The hash of `password` at this cost, computed once per test process by a hasher of the
+    factory's own (a test spying on the service's hasher sees only what the service does)."""
+    if (password, rounds) not in _hashes:
+        hasher = _hashers.setdefault(rounds, PasswordHasher(rounds=rounds, threads=1))
+        _hashes[(password, rounds)] = await hasher.hash_async(password)
+    return _hashes[(password, rounds)]
 
 
 # --- API keys -------------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ import jwt
 from app.api_keys.models import ApiKey
 from app.config import Settings
 from app.core.api_key_format import display_prefix, generate_key
+from app.core.notifications import MailKind
 from app.core.roles import Role
 from app.core.secrets import SecretPurpose, derive_secret
 from app.items.models import Item
+from app.mail.models import MailStatus, OutboxMessage
 
 OTHER_KEY = "not-the-server-key-" + "z" * 64
 
@@ -148,6 +150,24 @@ async def insert_api_key(app: Any, *, owner_id: uuid.UUID, role: Role = Role.GUE
             prefix=display_prefix(key),
             key_hash=app.state.services.keys.hasher(SecretPurpose.API_KEY).digest(key),
             role=role,
+        )
+        session.add(row)
+        await session.commit()
+        return row
+
+
+async def insert_failed_mail(app: Any, *, to: str) -> OutboxMessage:
+    """A message that ran out of attempts, written straight to the outbox (nothing wakes the sender)."""
+    mailer = app.state.services.mail
+    async with app.state.services.database.sessionmaker() as session:
+        parts = mailer.composer.render(MailKind.PASSWORD_CHANGED, to=to).parts()
+        row = OutboxMessage(
+            kind=MailKind.PASSWORD_CHANGED,
+            recipient=to,
+            status=MailStatus.FAILED,
+            attempts=1,
+            last_error="SMTPConnectError: refused",
+            body=mailer.cipher.seal(parts),
         )
         session.add(row)
         await session.commit()

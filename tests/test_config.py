@@ -18,6 +18,8 @@ from tests.factories import DEFAULT_PASSWORD
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 STRONG_SECRET = "Zq3" + "k9Vb-" * 10
 SETTING_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+# A setting left commented out, with the form it would take (SECRET_KEY).
+COMMENTED_SETTING_LINE = re.compile(r"^#\s*([A-Z][A-Z0-9_]*)=(.*)$")
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +29,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.upper(), raising=False)
 
 
-def example_settings() -> dict[str, str]:
+def example_settings(*, commented: bool = False) -> dict[str, str]:
+    """The settings `.env.example` sets; with `commented`, also those it shows commented out."""
     values = {}
     for line in ENV_EXAMPLE.read_text().splitlines():
-        match = SETTING_LINE.match(line.strip())
+        match = SETTING_LINE.match(line.strip()) or (commented and COMMENTED_SETTING_LINE.match(line.strip()))
         if match:
             values[match.group(1)] = match.group(2)
     return values
 
 
 def production(**values: object) -> Settings:
+    values.setdefault("mail_backend", "smtp")  # production has no default (tests/mail/test_settings.py)
     return Settings(_env_file=None, environment="production", **values)  # type: ignore[call-arg]
 
 
@@ -61,11 +65,24 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_production_refuses_the_secret_key_from_env_example():
-    example = example_settings()["SECRET_KEY"]
+    example = example_settings(commented=True)["SECRET_KEY"]
     assert example
 
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         production(secret_key=example)
+
+
+@pytest.mark.parametrize("secret", sorted(config.EXAMPLE_SECRETS))
+def test_development_refuses_every_example_secret_saying_how_to_generate_one(secret):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY") as refused:
+        Settings(_env_file=None, secret_key=secret)  # type: ignore[call-arg]
+
+    assert "secrets.token_urlsafe(48)" in str(refused.value)
+
+
+def test_env_example_leaves_the_secret_key_commented_out():
+    assert "SECRET_KEY" not in example_settings()
+    assert "SECRET_KEY" in example_settings(commented=True)
 
 
 @pytest.mark.parametrize("secret", ["change-me" + "x" * 30, "CHANGE-ME-TO-A-LONG-RANDOM-STRING"])
@@ -100,6 +117,7 @@ def test_production_is_read_from_the_environment(monkeypatch):
 def test_secret_key_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("MAIL_BACKEND", "smtp")
 
     assert Settings(_env_file=None).signing_secret() == STRONG_SECRET  # type: ignore[call-arg]
 
@@ -181,7 +199,7 @@ def test_access_token_ttl_is_read_from_the_environment(monkeypatch):
 def test_env_example_lists_every_setting():
     expected = {name.upper() for name in Settings.model_fields}
 
-    assert set(example_settings()) == expected
+    assert set(example_settings(commented=True)) == expected
 
 
 def test_env_example_has_a_comment_for_every_setting():
@@ -259,3 +277,19 @@ def test_unsupported_database_urls_are_refused_with_the_supported_forms(url):
 )
 def test_supported_database_urls_are_accepted(url):
     assert Settings(_env_file=None, database_url=url).database_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "postgresql+asyncpg://gatehouse:s3cret@db:5432/gatehouse",
+            "postgresql+asyncpg://gatehouse:***@db:5432/gatehouse",
+        ),
+        ("postgresql+asyncpg://gatehouse:p@ss@db/gatehouse", "postgresql+asyncpg://gatehouse:***@db/gatehouse"),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+    ],
+)
+def test_masked_url_hides_the_password_and_nothing_else(url, masked):
+    assert config.masked_url(url) == masked

@@ -28,6 +28,8 @@ async def get_api_key_service(db: DbSession, services: ServicesDep) -> ApiKeySer
         db=db,
         hasher=services.keys.hasher(SecretPurpose.API_KEY),
         max_active_per_user=services.settings.api_key_max_active_per_user,
+        mail=services.mail,
+        notify_created=services.settings.notify_api_key_created,
     )
 
 

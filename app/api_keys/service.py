@@ -21,6 +21,7 @@ from app.api_keys.schemas import ApiKeyCreate
 from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.core.api_key_format import display_prefix, generate_key
 from app.core.identity import Caller
+from app.core.notifications import MailKind, Outbox
 from app.core.roles import lesser_role
 from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
@@ -36,7 +37,16 @@ class IssuedApiKey:
 
 
 class ApiKeyService:
-    def __init__(self, *, db: AsyncSession, hasher: KeyedHasher, max_active_per_user: int) -> None:
+    def __init__(
+        self,
+        *,
+        db: AsyncSession,
+        hasher: KeyedHasher,
+        max_active_per_user: int,
+        mail: Outbox | None = None,
+        notify_created: bool = False,
+    ) -> None:
+        self.mail = mail if notify_created else None  # the notice of a new key, when it is on
         self.db = db
         self.hasher = hasher  # SecretPurpose.API_KEY
         self.max_active_per_user = max_active_per_user
@@ -65,6 +75,9 @@ class ApiKeyService:
             raise ApiKeyLimitReached(
                 f"An account may hold at most {self.max_active_per_user} active API keys; revoke one first."
             )
+        if self.mail is not None:  # the notice commits with the key, or not at all
+            details = {"key_name": api_key.name, "key_prefix": api_key.prefix}
+            self.mail.enqueue(self.db, kind=MailKind.API_KEY_CREATED, to=caller.user.email, details=details)
         await self.db.commit()
         logger.info("api key created id=%s user=%s role=%s", api_key.id, caller.id, role.value)
         return IssuedApiKey(api_key=api_key, secret=secret)

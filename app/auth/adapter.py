@@ -43,7 +43,7 @@ from app.auth.schemas import TokenResponse
 from app.container import Services
 from app.core.errors import InvalidToken
 from app.core.identity import ClientInfo
-from app.core.notifications import AccountNotifier
+from app.core.notifications import MailKind, Outbox
 from app.core.secrets import SecretPurpose
 from app.core.text import is_storable
 from app.db.fastapi_users_db import SQLAlchemyUserDatabase
@@ -98,7 +98,9 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self.users = users
         self.login = login
         self.lockouts = lockouts
-        self.notifier: AccountNotifier = services.notifier
+        self.mail: Outbox = services.mail
+        self.send_verification_email = services.settings.send_verification_email
+        self.reset_password_token_lifetime_seconds = services.settings.reset_password_token_ttl_seconds
         self._reset_secret = services.keys.secret(SecretPurpose.RESET_PASSWORD_TOKEN)
         self.reset_password_token_secret = self._reset_secret
         self.verification_token_secret = services.keys.secret(SecretPurpose.VERIFY_EMAIL_TOKEN)
@@ -107,13 +109,28 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         """Registration (`safe`): an email and a password, nothing else."""
         assert isinstance(user_create, UserCreate)
         try:
-            user = await self.users.register(email=user_create.email, password=user_create.password)
+            user = await self.users.register(
+                email=user_create.email,
+                password=user_create.password,
+                on_created=self._queue_verification if self.send_verification_email else None,
+            )
         except PasswordRejected as error:
             raise exceptions.InvalidPasswordException(reason=error.reason) from error
         except UserAlreadyExists as error:
             raise exceptions.UserAlreadyExists() from error
         await self.on_after_register(user, request)
         return user
+
+    def _queue_verification(self, user: User) -> None:
+        """The verification mail of a new account, in the transaction that creates it."""
+        self.mail.enqueue(
+            self.users.db, kind=MailKind.VERIFY_EMAIL, to=user.email, token=self._verification_token(user)
+        )
+
+    def _verification_token(self, user: User) -> str:
+        # fastapi-users' own verification token (what `request_verify` issues and `verify` reads).
+        data = {"sub": str(user.id), "email": user.email, "aud": self.verification_token_audience}
+        return generate_jwt(data, self.verification_token_secret, self.verification_token_lifetime_seconds)
 
     async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User:
         return await self.login.authenticate(email=credentials.username, password=credentials.password)
@@ -187,11 +204,15 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         # Whoever reset the password holds the mailbox: their login is no longer locked.
         await self.lockouts.clear(email=user.email)
 
+    # Neither request changes anything: the message is queued in a transaction of its own, after
+    # the answer, so an email with an account is answered in the same time as one without.
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.notifier.password_reset_requested(user=user, token=token)
+        minutes = max(1, self.reset_password_token_lifetime_seconds // 60)
+        details = {"valid_for": f"{minutes} minute{'s' if minutes != 1 else ''}"}
+        self.mail.enqueue_soon(kind=MailKind.RESET_PASSWORD, to=user.email, token=token, details=details)
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
-        await self.notifier.verification_requested(user=user, token=token)
+        self.mail.enqueue_soon(kind=MailKind.VERIFY_EMAIL, to=user.email, token=token)
 
 
 class AccessTokenStrategy(Strategy[User, uuid.UUID]):
@@ -242,6 +263,7 @@ async def get_password_login(
         lockouts=lockouts,
         sessions=sessions,
         codec=services.access_tokens,
+        require_verified=services.settings.require_verified_email,
     )
 
 

@@ -14,6 +14,15 @@ class InvalidCredentials(DomainError):
     oauth_error = "invalid_grant"
 
 
+class UserNotVerified(DomainError):
+    """REQUIRE_VERIFIED_EMAIL: the password is right, but the address is not verified yet."""
+
+    status_code = 400
+    code = "LOGIN_USER_NOT_VERIFIED"  # fastapi-users' code
+    message = "Verify your email address first: follow the link in the verification mail."
+    oauth_error = "invalid_grant"
+
+
 class UnsupportedGrantType(DomainError):
     status_code = 400
     code = "UNSUPPORTED_GRANT_TYPE"

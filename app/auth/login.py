@@ -11,8 +11,10 @@ runs steps 2 to 5, its backend's `login` runs steps 6 and 7.
    refusal costs one verification and the same reads, so neither answer nor timing tells an
    unknown email, a wrong password, an inactive account and a lock apart.
 4. A failure is counted (and may lock the email); a success clears the streak.
-5. A hash made with weaker parameters than today's is replaced by a new one.
-   An account with a second factor stops here: 403 MFA_REQUIRED with an `mfa_token`, and the
+5. With REQUIRE_VERIFIED_EMAIL, an account whose address is not verified stops here (400
+   LOGIN_USER_NOT_VERIFIED): the password was right, but no session starts and the streak of
+   failures is not cleared. A hash made with weaker parameters than today's is replaced by a new
+   one. An account with a second factor stops here: 403 MFA_REQUIRED with an `mfa_token`, and the
    streak is not cleared; `POST /auth/jwt/mfa` (`app.auth.mfa_login`) completes the login.
 6. A login session starts, with its first refresh token.
 7. An access token naming the session is issued.
@@ -29,7 +31,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.errors import InvalidCredentials
+from app.auth.errors import InvalidCredentials, UserNotVerified
 from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
 from app.core.identity import ClientInfo
@@ -55,6 +57,7 @@ class PasswordLogin:
         sessions: SessionService,
         codec: AccessTokenCodec,
         mfa: MfaService | None = None,
+        require_verified: bool = False,
     ) -> None:
         self.mfa = mfa
         self.db = db
@@ -63,6 +66,7 @@ class PasswordLogin:
         self.lockouts = lockouts
         self.sessions = sessions
         self.codec = codec
+        self.require_verified = require_verified
 
     async def authenticate(self, *, email: str, password: str) -> User:
         """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
@@ -89,6 +93,8 @@ class PasswordLogin:
         if user is None or not verified or not user.is_active:  # step 4
             failed = await self.lockouts.record_failure(email=email)
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
+        if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
+            raise UserNotVerified()
         if user.mfa_enabled and self.mfa is not None:  # only the second step clears the streak
             if new_hash is not None:
                 await self.users.rehash(user=user, hashed_password=new_hash)

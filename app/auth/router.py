@@ -39,6 +39,8 @@ from app.sessions.dependencies import SessionServiceDep
 from app.sessions.errors import InvalidGrant
 from app.sessions.service import RevokedReason
 from app.sessions.tokens import is_well_formed
+from app.users.dependencies import UserServiceDep
+from app.users.schemas import EmailChangeConfirm, UserRead
 
 REFRESH_GRANT = "refresh_token"
 # Form values longer than any token are refused before any work.
@@ -135,6 +137,14 @@ async def revoke(
         if caller.session_id is not None:
             await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
     return Response(status_code=status.HTTP_200_OK)
+
+
+@router.post("/confirm-email-change", response_model=UserRead)
+async def confirm_email_change(data: EmailChangeConfirm, users: UserServiceDep) -> Any:
+    """Apply the email change whose link was mailed to the new address: 200 with the account, now
+    verified at its new address. A used, expired or bad token -> 400 `EMAIL_CHANGE_BAD_TOKEN`; an
+    address taken since the request -> 400 `UPDATE_USER_EMAIL_ALREADY_EXISTS`."""
+    return UserRead.model_validate(await users.confirm_email_change(token=data.token))
 
 
 router.include_router(login_router, prefix="/jwt")

@@ -1,38 +1,63 @@
-"""Where account messages (password reset, email verification) leave the service.
+"""Where account messages leave the service: the mail outbox seam.
 
-Gatehouse issues the tokens; delivering them is the deployment's job (mail, a queue, a webhook).
-`AccountNotifier` is that seam, passed to `create_app(notifier=...)`. The default one records that
-a message is due, without the token: tokens are credentials and never go to the log.
+Domains never send mail. They put a message into the outbox (`Outbox.enqueue`) inside the same
+database transaction as the change that causes it, so a change that rolls back sends nothing and
+a committed one always sends. The mail domain (`app.mail`) implements the outbox, renders the
+templates and delivers in the background; this module only names the kinds of message and the
+seam, so every layer can use it.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
-from typing import Protocol
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
-logger = logging.getLogger(__name__)
-
-
-class Recipient(Protocol):
-    """The account a message is for (the user row satisfies it)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def email(self) -> str: ...
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
-class AccountNotifier(Protocol):
-    async def password_reset_requested(self, *, user: Recipient, token: str) -> None: ...
+class MailKind(StrEnum):
+    """One kind of message: its templates are named after it (`app/mail/templates/<kind>.*`)."""
 
-    async def verification_requested(self, *, user: Recipient, token: str) -> None: ...
+    VERIFY_EMAIL = "verify_email"  # a link that verifies the address
+    RESET_PASSWORD = "reset_password"  # a link that sets a new password
+    CONFIRM_EMAIL_CHANGE = "confirm_email_change"  # to the new address: a link that applies the change
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"  # to the old address: a notice, no link
+    EMAIL_CHANGED = "email_changed"  # to the old address, once the change applied
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    API_KEY_CREATED = "api_key_created"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
 
 
-class LoggingNotifier:
-    async def password_reset_requested(self, *, user: Recipient, token: str) -> None:
-        logger.info("password reset requested for user id=%s; connect an AccountNotifier to deliver it", user.id)
+# The kinds whose message carries a link with a token (the others are notices).
+LINK_KINDS = frozenset({MailKind.VERIFY_EMAIL, MailKind.RESET_PASSWORD, MailKind.CONFIRM_EMAIL_CHANGE})
 
-    async def verification_requested(self, *, user: Recipient, token: str) -> None:
-        logger.info("verification requested for user id=%s; connect an AccountNotifier to deliver it", user.id)
+
+class Outbox(Protocol):
+    def enqueue(
+        self,
+        db: AsyncSession,
+        *,
+        kind: MailKind,
+        to: str,
+        token: str | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a message to `db`'s transaction; it is sent once, and only if, that transaction commits.
+        `token` fills the kind's link; `details` are shown in the message (never a secret)."""
+        ...
+
+    def enqueue_soon(
+        self, *, kind: MailKind, to: str, token: str | None = None, details: Mapping[str, str] | None = None
+    ) -> None:
+        """Queue a message in a transaction of its own, after the request has been answered: for
+        messages that depend on no change (a reset link), so that the answer takes the same time
+        whether or not a message is queued."""
+        ...
+
+    def wake_after_commit(self, db: AsyncSession) -> None:
+        """Let the sender look for due messages as soon as `db` commits."""
+        ...

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     API_KEYS_WRITE = "api_keys:write"
     USERS_MANAGE = "users:manage"
     API_KEYS_MANAGE = "api_keys:manage"
+    MAIL_MANAGE = "mail:manage"  # the outbox: list messages, retry one
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

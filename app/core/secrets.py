@@ -24,6 +24,8 @@ class SecretPurpose(StrEnum):
     MFA_FACTOR_SECRET = "mfa-factor-secret"  # the key that encrypts TOTP secrets at rest
     MFA_RECOVERY_CODE = "mfa-recovery-code"
     MFA_TOKEN = "mfa-token"
+    MAIL_BODY = "mail-body"  # encrypts queued mail at rest (app/mail/crypto.py)
+    EMAIL_CHANGE_TOKEN = "email-change-token"  # signs the links that confirm a new email address
 
 
 def derive_secret(root: str, purpose: SecretPurpose) -> str:

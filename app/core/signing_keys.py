@@ -32,6 +32,8 @@ from app.config import ConfigurationError, Settings
 from app.core.secrets import SecretPurpose, derive_secret
 
 MIN_RSA_BITS = 2048
+ALGORITHMS = ("RS256", "ES256")
+GENERATED_RSA_BITS = 3072
 # RFC 7638 3.2: the members of the thumbprint input, per key type.
 THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
 
@@ -88,6 +90,31 @@ class SigningKeys:
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [key.public_jwk for key in self.verification_keys if key.public_jwk is not None]}
+
+
+def generate_private_key_pem(algorithm: str) -> bytes:
+    """A new, unencrypted PKCS#8 PEM private key for `algorithm` (RSA 3072 bits, or EC P-256)."""
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if algorithm == "RS256":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=GENERATED_RSA_BITS)
+    elif algorithm == "ES256":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        raise ValueError(f"no key to generate for {algorithm}; choose one of {', '.join(ALGORITHMS)}")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def key_id(private_pem: bytes) -> str:
+    """The `kid` tokens signed with this PEM private key will carry (its RFC 7638 thumbprint)."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError("not an RSA or EC private key")
+    algorithm = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+    kid = _verification_key(key.public_key(), algorithm).kid
+    assert kid is not None
+    return kid
 
 
 def thumbprint(public_jwk: dict[str, Any]) -> str:

@@ -294,6 +294,7 @@ NOT_FOUND_CODES: Mapping[str, str] = {
     "item_id": "ITEM_NOT_FOUND",
     "session_id": "SESSION_NOT_FOUND",
     "api_key_id": "API_KEY_NOT_FOUND",
+    "mail_id": "MAIL_NOT_FOUND",
 }
 
 
@@ -331,7 +332,11 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
     # fastapi-users' routes: errors the library raises answer with its own bodies; Gatehouse's
     # errors raised inside them (the login) with Gatehouse's.
     # A locked email's refusal says when to try again.
-    "POST /auth/jwt/login": (Coded("LOGIN_BAD_CREDENTIALS", headers=("Retry-After",)), MFA_REQUIRED),
+    "POST /auth/jwt/login": (
+        Coded("LOGIN_BAD_CREDENTIALS", headers=("Retry-After",)),
+        "LOGIN_USER_NOT_VERIFIED",
+        MFA_REQUIRED,
+    ),
     "POST /auth/register": (
         library_error("REGISTER_USER_ALREADY_EXISTS", "An account with this email already exists."),
         library_error("REGISTER_INVALID_PASSWORD", "The password policy refuses the password.", reason=True),
@@ -346,7 +351,13 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
     ),
     # Gatehouse's routes.
     "POST /auth/jwt/revoke": ("INVALID_TOKEN_REQUEST",),
-    "PATCH /users/me": ("UPDATE_USER_EMAIL_ALREADY_EXISTS", password_rejected("UPDATE_USER_INVALID_PASSWORD")),
+    "PATCH /users/me": (
+        "CURRENT_PASSWORD_INVALID",
+        "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+        password_rejected("UPDATE_USER_INVALID_PASSWORD"),
+    ),
+    "POST /auth/confirm-email-change": ("EMAIL_CHANGE_BAD_TOKEN", "UPDATE_USER_EMAIL_ALREADY_EXISTS"),
+    "POST /admin/mail/{mail_id}/retry": ("MAIL_ALREADY_SENT",),
     "POST /admin/users": ("REGISTER_USER_ALREADY_EXISTS", password_rejected("REGISTER_INVALID_PASSWORD")),
     "PATCH /admin/users/{user_id}": (
         "UPDATE_USER_EMAIL_ALREADY_EXISTS",

@@ -41,12 +41,6 @@ class MfaTokenInvalid(DomainError):
     oauth_error = "invalid_grant"
 
 
-class CurrentPasswordInvalid(DomainError):
-    status_code = 400
-    code = "CURRENT_PASSWORD_INVALID"
-    message = "The current password is wrong."
-
-
 class MfaRequired(DomainError):
     """The password was right and the account has a second factor: the login continues at
     `POST /auth/jwt/mfa` with this `mfa_token` (no tokens yet)."""

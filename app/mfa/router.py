@@ -8,9 +8,10 @@ from fastapi import APIRouter, status
 from app.http.caller import CurrentCaller, LoggedInCaller
 from app.http.responses_doc import error_responses
 from app.mfa.dependencies import MfaServiceDep
-from app.mfa.errors import CurrentPasswordInvalid, MfaAlreadyEnabled, MfaCodeInvalid, MfaNotEnabled, MfaNotEnrolled
+from app.mfa.errors import MfaAlreadyEnabled, MfaCodeInvalid, MfaNotEnabled, MfaNotEnrolled
 from app.mfa.schemas import CodeBody, DisableBody, MfaStatusRead, RecoveryCodes, TotpEnrolment
 from app.users.dependencies import LoggedInUser
+from app.users.errors import CurrentPasswordInvalid
 
 router = APIRouter(prefix="/users/me/mfa", tags=["mfa"])
 

@@ -33,7 +33,6 @@ from app.db.base import utcnow
 from app.lockout.service import LockoutService
 from app.mfa import recovery, totp
 from app.mfa.errors import (
-    CurrentPasswordInvalid,
     MfaAlreadyEnabled,
     MfaCodeInvalid,
     MfaLoginCodeInvalid,
@@ -43,6 +42,7 @@ from app.mfa.errors import (
 )
 from app.mfa.models import MfaChallenge, MfaFactor, MfaRecoveryCode
 from app.sessions.service import RevokedReason, end_user_sessions
+from app.users.errors import CurrentPasswordInvalid
 from app.users.models import User
 
 Clock = Callable[[], float]

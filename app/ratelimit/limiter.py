@@ -27,7 +27,7 @@ from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from starlette.requests import Request
 
-from app.config import ConfigurationError, Settings
+from app.config import ConfigurationError, Settings, masked_url
 from app.ratelimit.client import ClientAddress
 
 logger = logging.getLogger(__name__)
@@ -51,30 +51,10 @@ class LimitOutcome:
 class RateLimits:
     def __init__(self, settings: Settings, *, routes: Mapping[str, str]) -> None:
         self.storage_uri = settings.rate_limit_storage_uri
-        try:
-            self.limiter = Limiter(
-                key_func=ClientAddress(settings.trusted_proxies),
-                strategy=STRATEGY,
-                storage_uri=self.storage_uri,
-                storage_options=_storage_options(self.storage_uri),
-                key_prefix=KEY_PREFIX,
-                in_memory_fallback_enabled=True,
-                # Headers are written by RateLimitHeadersMiddleware, on every answer of the
-                # route (fastapi-users builds the login response itself, errors never reach
-                # the endpoint's Response).
-                headers_enabled=False,
-            )
-        except StorageConfigurationError as error:
-            raise ConfigurationError(f"RATE_LIMIT_STORAGE_URI {self.storage_uri!r}: {error}") from error
+        self.limiter = _limiter(settings)
         self._checks = {name: self._register(name, limit) for name, limit in routes.items()}
-        if self.storage_uri.startswith("memory://") and settings.web_concurrency > 1:
-            logger.warning(
-                "RATE_LIMIT_STORAGE_URI is %s with WEB_CONCURRENCY=%d: every worker counts on its own, so a client "
-                "gets up to %d times each rate limit. Set RATE_LIMIT_STORAGE_URI=redis://... to share the counts.",
-                self.storage_uri,
-                settings.web_concurrency,
-                settings.web_concurrency,
-            )
+        if (warning := per_worker_counting(settings)) is not None:
+            logger.warning("%s", warning)
 
     @property
     def uses_server(self) -> bool:
@@ -137,6 +117,45 @@ class _Window:
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
         }
+
+
+def per_worker_counting(settings: Settings) -> str | None:
+    """The warning for several workers counting in memory, each on its own; None when not so."""
+    uri = settings.rate_limit_storage_uri
+    if not uri.startswith("memory://") or settings.web_concurrency < 2:
+        return None
+    workers = settings.web_concurrency
+    return (
+        f"RATE_LIMIT_STORAGE_URI is {uri} with {workers} workers (WEB_CONCURRENCY or --workers): every worker "
+        f"counts on its own, so a client gets up to {workers} times each rate limit. Set "
+        "REDIS_URL=redis://host:6379/0 (or RATE_LIMIT_STORAGE_URI) to share the counts."
+    )
+
+
+def check_storage(settings: Settings) -> None:
+    """Refuse, as start-up would, a rate-limit storage the limiter cannot use."""
+    _limiter(settings)
+
+
+def _limiter(settings: Settings) -> Limiter:
+    uri = settings.rate_limit_storage_uri
+    try:
+        return Limiter(
+            key_func=ClientAddress(settings.trusted_proxies),
+            strategy=STRATEGY,
+            storage_uri=uri,
+            storage_options=_storage_options(uri),
+            key_prefix=KEY_PREFIX,
+            in_memory_fallback_enabled=True,
+            # Headers are written by RateLimitHeadersMiddleware, on every answer of the route
+            # (fastapi-users builds the login response itself, errors never reach the endpoint's
+            # Response).
+            headers_enabled=False,
+        )
+    except StorageConfigurationError as error:
+        # RATE_LIMIT_STORAGE_URI follows REDIS_URL unless it is set: name the one the operator wrote.
+        setting = "REDIS_URL" if uri == settings.redis_url else "RATE_LIMIT_STORAGE_URI"
+        raise ConfigurationError(f"{setting}={masked_url(uri)!r} is refused: {error}") from error
 
 
 def _storage_options(uri: str) -> dict[str, Any]:

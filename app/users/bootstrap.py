@@ -1,4 +1,4 @@
-"""Create the first admin from settings (at start-up) or from the shell (scripts/create_admin)."""
+"""Create the first admin from settings (at start-up) or from the shell (`gatehouse create-admin`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.db.engine import Database
 from app.users.errors import PasswordRejected, UserAlreadyExists
 from app.users.models import User
 from app.users.models import columns as user_columns
+from app.users.password_policy import check_password
 from app.users.schemas import AdminUserCreate
 from app.users.service import UserService
 
@@ -28,9 +29,10 @@ class AdminEmailTaken(AdminNotCreated):
     """An account with the admin's email exists (perhaps created a moment ago by another worker)."""
 
 
-async def create_admin(*, database: Database, passwords: PasswordHasher, email: str, password: str) -> User:
+def admin_data(*, email: str, password: str) -> AdminUserCreate:
+    """The new admin's data, or `AdminNotCreated` saying which field is refused (never its value)."""
     try:
-        data = AdminUserCreate(email=email, password=password, role=Role.ADMIN, is_verified=True)
+        return AdminUserCreate(email=email, password=password, role=Role.ADMIN, is_verified=True)
     except ValidationError as error:  # not an email, or a password no policy would read
         # Name the fields without their values: pydantic's message quotes the input, password
         # included, and this message ends up in the start-up log.
@@ -38,6 +40,26 @@ async def create_admin(*, database: Database, passwords: PasswordHasher, email: 
             f"{'.'.join(map(str, issue['loc']))}: {issue['msg']}" for issue in error.errors(include_input=False)
         )
         raise AdminNotCreated(problems) from None
+
+
+def check_first_admin(settings: Settings) -> None:
+    """Refuse, before any database work, a FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD that start-up
+    would refuse (`gatehouse check-config`)."""
+    if not settings.first_admin_email or settings.first_admin_password is None:
+        return
+    try:
+        data = admin_data(email=settings.first_admin_email, password=settings.first_admin_password.get_secret_value())
+        check_password(data.password, email=data.email, creating=True)
+    except AdminNotCreated as error:
+        raise ConfigurationError(f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: {error}") from None
+    except PasswordRejected as error:
+        raise ConfigurationError(
+            f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: the admin password is refused: {error.reason}"
+        ) from None
+
+
+async def create_admin(*, database: Database, passwords: PasswordHasher, email: str, password: str) -> User:
+    data = admin_data(email=email, password=password)
     async with database.sessionmaker() as db:
         try:
             return await UserService(db=db, passwords=passwords).create(data=data)
@@ -45,6 +67,17 @@ async def create_admin(*, database: Database, passwords: PasswordHasher, email: 
             raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
         except UserAlreadyExists as error:
             raise AdminEmailTaken(f"an account with the email {email} already exists") from error
+
+
+async def promote_to_admin(*, database: Database, passwords: PasswordHasher, email: str) -> User:
+    """Make an existing account an active admin."""
+    async with database.sessionmaker() as db:
+        user = await UserService(db=db, passwords=passwords).get_by_email(email=email)
+        if user is None:
+            raise AdminNotCreated(f"no account with the email {email}")
+        user.role, user.is_active = Role.ADMIN, True
+        await db.commit()
+        return user
 
 
 async def ensure_first_admin(*, database: Database, settings: Settings, passwords: PasswordHasher) -> None:
@@ -56,10 +89,10 @@ async def ensure_first_admin(*, database: Database, settings: Settings, password
             return
         if await UserService(db=db, passwords=passwords).get_by_email(email=settings.first_admin_email) is not None:
             # Never promote an existing account from settings: whoever registered that email first
-            # would become admin. Promotion is an explicit act (scripts/create_admin --promote).
+            # would become admin. Promotion is an explicit act (gatehouse create-admin --promote).
             logger.warning(
                 "FIRST_ADMIN_EMAIL belongs to an existing non-admin account; no admin was created. "
-                "Promote it with: python scripts/create_admin.py --promote --email <email>"
+                "Promote it with: gatehouse create-admin --promote --email <email>"
             )
             return
     try:

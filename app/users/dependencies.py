@@ -12,6 +12,7 @@ from app.core.errors import NotAuthenticated
 from app.http.caller import LoggedInCaller
 from app.http.rbac import UserManager
 from app.http.services import DbSession, ServicesDep
+from app.users.account_mail import AccountMail
 from app.users.errors import UserNotFound
 from app.users.models import User
 from app.users.schemas import AdminUserUpdate, UserUpdate
@@ -19,16 +20,18 @@ from app.users.service import UserService
 
 
 async def get_user_service(db: DbSession, services: ServicesDep) -> UserService:
-    return UserService(db=db, passwords=services.passwords)
+    mail = AccountMail.build(settings=services.settings, keys=services.keys, outbox=services.mail)
+    return UserService(db=db, passwords=services.passwords, mail=mail)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
 async def admit_own_password_change(data: UserUpdate, services: ServicesDep) -> AsyncIterator[None]:
-    """A new password takes its place among the worker's password operations before the account
-    is even read (`PasswordHasher.admission`): beyond the queue, 503 at once."""
-    if data.password is None:
+    """A new password, and the current one checked for a new email, take their place among the
+    worker's password operations before the account is even read (`PasswordHasher.admission`):
+    beyond the queue, 503 at once."""
+    if data.password is None and data.email is None:
         yield
         return
     with services.passwords.admission():

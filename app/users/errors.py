@@ -17,6 +17,16 @@ class EmailAlreadyUsed(DomainError):
     message = "Another account already uses this email."
 
 
+class CurrentPasswordInvalid(DomainError):
+    code = "CURRENT_PASSWORD_INVALID"
+    message = "This change needs your current password in current_password, and it was missing or wrong."
+
+
+class EmailChangeBadToken(DomainError):
+    code = "EMAIL_CHANGE_BAD_TOKEN"
+    message = "This email change link is invalid, expired or already used."
+
+
 class UserAlreadyExists(DomainError):
     code = "REGISTER_USER_ALREADY_EXISTS"
     message = "An account with this email already exists."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints, create_model
 
 from app.core.identity import UserSnapshot
 from app.core.pagination import Page
@@ -40,13 +40,24 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    """What a user may change about themselves."""
+    """What a user may change about themselves. A new email or password needs `current_password`."""
 
     email: Email | None = None
     password: Password | None = None
+    current_password: Password | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        return self.model_dump(exclude_unset=True, exclude={"current_password"})
+
+
+class UserUpdateRead(UserRead):
+    """`PATCH /users/me`: the account as it is now, and the address waiting for its confirmation."""
+
+    pending_email: str | None = None
+
+
+class EmailChangeConfirm(BaseModel):
+    token: Annotated[str, StringConstraints(max_length=8192)]
 
 
 class AdminUserCreate(BaseModel):

@@ -16,9 +16,11 @@ taken, never on the copy the request loaded (`_lock_for_change`).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select, update
@@ -28,11 +30,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authstate.errors import ApiKeyNotAllowed
 from app.core.emails import normalise_email
 from app.core.identity import Caller, Credential
+from app.core.notifications import MailKind
 from app.core.passwords import PasswordHasher
 from app.core.roles import Role
 from app.core.text import is_storable
+from app.db.base import utcnow
+from app.lockout.service import LockoutService
 from app.sessions.service import RevokedReason, end_user_sessions
-from app.users.errors import EmailAlreadyUsed, LastAdminError, UserAlreadyExists, UserNotFound
+from app.users.account_mail import AccountMail
+from app.users.errors import (
+    CurrentPasswordInvalid,
+    EmailAlreadyUsed,
+    EmailChangeBadToken,
+    LastAdminError,
+    UserAlreadyExists,
+    UserNotFound,
+)
 from app.users.models import User, UserCount
 from app.users.models import columns as user_columns
 from app.users.password_policy import check_password
@@ -41,10 +54,17 @@ from app.users.schemas import AdminUserCreate, AdminUserUpdate, UserUpdate
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class SelfUpdate:
+    user: User
+    pending_email: str | None
+
+
 class UserService:
-    def __init__(self, *, db: AsyncSession, passwords: PasswordHasher) -> None:
+    def __init__(self, *, db: AsyncSession, passwords: PasswordHasher, mail: AccountMail | None = None) -> None:
         self.db = db
         self.passwords = passwords
+        self.mail = mail  # None: no mail (the first admin, scripts)
 
     # --- look-ups ----------------------------------------------------------------------------
     async def get(self, *, user_id: uuid.UUID) -> User | None:
@@ -115,19 +135,29 @@ class UserService:
         return {(role, is_active): count for role, is_active, count in rows.tuples()}
 
     # --- creating ------------------------------------------------------------------------------
-    async def register(self, *, email: str, password: str) -> User:
+    async def register(self, *, email: str, password: str, on_created: Callable[[User], None] | None = None) -> User:
         """Self-registration: a user account, unverified, whatever else the request asked for."""
-        return await self.create(data=AdminUserCreate(email=email, password=password))
+        return await self.create(data=AdminUserCreate(email=email, password=password), on_created=on_created)
 
-    async def create(self, *, data: AdminUserCreate) -> User:
+    async def create(self, *, data: AdminUserCreate, on_created: Callable[[User], None] | None = None) -> User:
+        """`on_created` runs inside the creating transaction, with the row's id set: what it adds
+        to the session (a verification mail) commits with the account, or not at all."""
         with self.passwords.admission():  # before any database work: a full queue costs nothing
             check_password(data.password, email=data.email, creating=True)
             hashed_password = await self.passwords.hash_async(data.password)
         # The hash comes first, so no connection waits on it; the unique index decides a race.
         if await self.get_by_email(email=data.email) is not None:
             raise UserAlreadyExists()
-        user = User(email=data.email, hashed_password=hashed_password, role=data.role, is_verified=data.is_verified)
+        user = User(
+            id=uuid.uuid4(),
+            email=data.email,
+            hashed_password=hashed_password,
+            role=data.role,
+            is_verified=data.is_verified,
+        )
         self.db.add(user)
+        if on_created is not None:
+            on_created(user)
         try:
             await self.db.commit()
         except IntegrityError as error:
@@ -139,9 +169,72 @@ class UserService:
         return user
 
     # --- changing -----------------------------------------------------------------------------
-    async def update_self(self, *, user: User, data: UserUpdate, current_session_id: uuid.UUID | None = None) -> User:
-        """A new password ends the user's other sessions; `current_session_id` (the caller's) stays."""
-        return await self._apply(user, data.changes(), keep_session_id=current_session_id)
+    async def update_self(
+        self,
+        *,
+        user: User,
+        data: UserUpdate,
+        lockouts: LockoutService,
+        current_session_id: uuid.UUID | None = None,
+    ) -> SelfUpdate:
+        """A new password or email needs the current password (a wrong one counts as a failed
+        login). A new password applies at once and ends the user's other sessions
+        (`current_session_id`, the caller's, stays); a new email waits for the link mailed to it."""
+        changes = data.changes()
+        new_email = changes.pop("email", None)
+        if new_email == user.email:
+            new_email = None
+        if new_email is None and changes.get("password") is None:
+            return SelfUpdate(user=user, pending_email=None)
+        await self._check_current_password(user, data.current_password, lockouts)
+        if new_email is not None:
+            await self._request_email_change(user, new_email)
+        if changes.get("password") is not None:
+            user = await self._apply(user, {"password": changes["password"]}, keep_session_id=current_session_id)
+        return SelfUpdate(user=user, pending_email=new_email)
+
+    async def _check_current_password(self, user: User, password: str | None, lockouts: LockoutService) -> None:
+        if password is None:
+            raise CurrentPasswordInvalid()
+        lockout = await lockouts.state(email=user.email)
+        await self.db.commit()  # nothing holds a connection while the hash runs
+        if lockout.is_locked(utcnow()) or not is_storable(password):
+            await self.passwords.burn_verify(password if is_storable(password) else "-")
+            raise CurrentPasswordInvalid()
+        verified, _ = await self.passwords.verify_async(password, user.hashed_password)
+        if not verified:
+            await lockouts.record_failure(email=user.email)
+            raise CurrentPasswordInvalid()
+        if lockout.failed_count:
+            await lockouts.clear(email=user.email)
+
+    async def _request_email_change(self, user: User, new_email: str) -> None:
+        """Mail a confirmation link to the new address and a notice to the old one; change nothing."""
+        if await self.get_by_email(email=new_email) is not None:
+            raise EmailAlreadyUsed()
+        if self.mail is not None:
+            token = self.mail.email_change.issue(user, new_email=new_email)
+            self.mail.outbox.enqueue(self.db, kind=MailKind.CONFIRM_EMAIL_CHANGE, to=new_email, token=token)
+            self._notify(MailKind.EMAIL_CHANGE_REQUESTED, to=user.email, new_email=new_email)
+        await self.db.commit()
+
+    async def confirm_email_change(self, *, token: str) -> User:
+        """Apply the email change a confirmation link names; the new address is verified by it."""
+        if self.mail is None:
+            raise EmailChangeBadToken()
+        request = self.mail.email_change.read(token)
+        user = await self.get(user_id=request.user_id)
+        if user is None or not user.is_active:
+            raise EmailChangeBadToken()
+        if not hmac.compare_digest(request.fingerprint, self.mail.email_change.fingerprint(user)):
+            raise EmailChangeBadToken()  # used, or the email or password changed since
+        if await self.get_by_email(email=request.new_email) is not None:
+            raise EmailAlreadyUsed()
+        return await self._apply(user, {"email": request.new_email, "is_verified": True})
+
+    def _notify(self, kind: MailKind, *, to: str, **details: str) -> None:
+        if self.mail is not None and kind in self.mail.notices:
+            self.mail.outbox.enqueue(self.db, kind=kind, to=to, details=details)
 
     async def update(
         self,
@@ -159,7 +252,7 @@ class UserService:
 
     async def set_password(self, *, user: User, password: str) -> User:
         """A password reset: every session of the user ends."""
-        return await self._apply(user, {"password": password})
+        return await self._apply(user, {"password": password}, password_reset=True)
 
     async def mark_verified(self, *, user: User) -> User:
         return await self._apply(user, {"is_verified": True})
@@ -179,7 +272,14 @@ class UserService:
             await self._refuse_if_no_admin_left()
         await self.db.commit()
 
-    async def _apply(self, user: User, requested: dict[str, Any], *, keep_session_id: uuid.UUID | None = None) -> User:
+    async def _apply(
+        self,
+        user: User,
+        requested: dict[str, Any],
+        *,
+        keep_session_id: uuid.UUID | None = None,
+        password_reset: bool = False,
+    ) -> User:
         hashed_password = None
         if requested.get("password") is not None:
             with self.passwords.admission():
@@ -201,6 +301,7 @@ class UserService:
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
             await end_user_sessions(self.db, user_id=user.id, reason=reason, keep=keep_session_id)
+        was_email, was_active = user.email, user.is_active
         for field, value in changes.items():
             setattr(user, field, value)
         try:
@@ -208,11 +309,25 @@ class UserService:
         except IntegrityError as error:  # an email taken between the check and the write
             await self.db.rollback()
             raise EmailAlreadyUsed() from error
+        self._notify_changes(user, changes, was_email=was_email, was_active=was_active, password_reset=password_reset)
         if loses_admin:
             await self._refuse_if_no_admin_left()
         await self.db.commit()
         await self.db.refresh(user)
         return user
+
+    def _notify_changes(
+        self, user: User, changes: dict[str, Any], *, was_email: str, was_active: bool, password_reset: bool
+    ) -> None:
+        """The security notices of a change, in its transaction: they are sent if it commits."""
+        if "hashed_password" in changes:
+            self._notify(MailKind.PASSWORD_RESET if password_reset else MailKind.PASSWORD_CHANGED, to=user.email)
+        if "email" in changes:
+            self._notify(MailKind.EMAIL_CHANGED, to=was_email, new_email=user.email)
+        if changes.get("is_active") is False and was_active:
+            self._notify(MailKind.ACCOUNT_DEACTIVATED, to=user.email)
+        if changes.get("is_active") is True and not was_active:
+            self._notify(MailKind.ACCOUNT_REACTIVATED, to=user.email)
 
     async def _column_values(
         self, user: User, requested: dict[str, Any], *, hashed_password: str | None

@@ -107,7 +107,8 @@ async def test_promoted_owner_does_not_lift_the_cap(client, user, keys, owners):
 
 async def test_key_cannot_change_the_owners_password(client, user, keys, accounts):
     issued = await keys.create(user, role="guest")
-    response = await client.patch("/users/me", json={"password": "a-brand-new-password"}, headers=issued.headers)
+    change = {"password": "a-brand-new-password", "current_password": user.password}
+    response = await client.patch("/users/me", json=change, headers=issued.headers)
     assert response.status_code == 403
     assert response.json()["detail"] == "API_KEY_NOT_ALLOWED"
     await accounts.login(user.email, user.password)  # the old password still works

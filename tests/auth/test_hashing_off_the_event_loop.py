@@ -50,7 +50,9 @@ async def test_login_with_an_unknown_email_verifies_off_the_event_loop(client, h
 async def test_changing_own_password_hashes_off_the_event_loop(client, user, hash_spy):
     hash_spy.reset()
 
-    response = await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=user.headers)
+    response = await client.patch(
+        "/users/me", json={"password": NEW_PASSWORD, "current_password": user.password}, headers=user.headers
+    )
 
     assert response.status_code == 200
     assert hash_spy.count("hash") == 1

@@ -101,7 +101,11 @@ async def test_password_change_reset_and_admin_creation_beyond_the_queue_answer_
     in_flight = await _fill_the_queue(client, user)
 
     answers = [
-        await client.patch("/users/me", json={"password": "another-long-password"}, headers=admin.headers),
+        await client.patch(
+            "/users/me",
+            json={"password": "another-long-password", "current_password": admin.password},
+            headers=admin.headers,
+        ),
         await client.post("/auth/reset-password", json={"token": reset_token, "password": "another-long-password"}),
         await client.post(
             "/admin/users", json={"email": "new@example.com", "password": DEFAULT_PASSWORD}, headers=admin.headers

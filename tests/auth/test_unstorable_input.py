@@ -44,9 +44,17 @@ async def test_registration_refuses_a_password_with_control_characters(client, p
 
 
 async def test_a_password_change_refuses_a_lone_surrogate(client, user):
-    response = await send_json(client, "PATCH", "/users/me", {"password": SURROGATE}, user.headers)
+    change = {"password": SURROGATE, "current_password": user.password}
+    response = await send_json(client, "PATCH", "/users/me", change, user.headers)
     assert response.status_code == 400
     assert response.json()["detail"]["code"] == "UPDATE_USER_INVALID_PASSWORD"
+
+
+async def test_a_lone_surrogate_as_the_current_password_is_refused(client, user):
+    change = {"password": "a-brand-new-password", "current_password": SURROGATE}
+    response = await send_json(client, "PATCH", "/users/me", change, user.headers)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "CURRENT_PASSWORD_INVALID"
 
 
 async def test_admin_creation_refuses_a_lone_surrogate(client, admin):

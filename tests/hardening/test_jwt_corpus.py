@@ -43,7 +43,7 @@ from sqlalchemy import func, select
 
 from app.core.signing_keys import thumbprint
 from app.items.models import Item
-from tests.factories import Account, Accounts, CapturingNotifier, Owners
+from tests.factories import Account, Accounts, CapturingMail, Owners
 from tests.sessions.support import write_private_key
 from tests.support import OTHER_KEY, access_claims, access_token_key, session_id_of
 
@@ -211,7 +211,7 @@ class Target:
     app: Any
     accounts: Accounts
     owners: Owners
-    notifier: CapturingNotifier
+    notifier: CapturingMail
     key_files: KeyFiles
     key_server: KeyServer
     admin: Account  # the victim: a real admin with a live session
@@ -772,7 +772,11 @@ async def _logged_out(t: Target) -> str:
 async def _before_password_change(t: Target) -> str:
     other = await t.accounts.create()
     old_token = await t.accounts.login(other.email, other.password)
-    response = await t.client.patch("/users/me", json={"password": "an-entirely-new-password"}, headers=other.headers)
+    response = await t.client.patch(
+        "/users/me",
+        json={"password": "an-entirely-new-password", "current_password": other.password},
+        headers=other.headers,
+    )
     assert response.status_code == 200, response.text
     return old_token
 

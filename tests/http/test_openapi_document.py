@@ -160,7 +160,11 @@ def test_service_errors_are_documented_where_the_services_answer_them(document):
     # (its form body may still be one the framework cannot decode).
     login = found[("POST", "/auth/jwt/login")]["responses"]["400"]
     assert set(error_schemas(login)) == {"OAuthErrorBody", "ErrorBody"}
-    assert set(login["content"]["application/json"]["examples"]) == {"LOGIN_BAD_CREDENTIALS", "MALFORMED_BODY"}
+    assert set(login["content"]["application/json"]["examples"]) == {
+        "LOGIN_BAD_CREDENTIALS",
+        "LOGIN_USER_NOT_VERIFIED",
+        "MALFORMED_BODY",
+    }
     # fastapi-users' registration answers its own bodies.
     assert "LibraryErrorBody" in error_schemas(found[("POST", "/auth/register")]["responses"]["400"])
     for entry in SERVICE_ERRORS:
@@ -264,7 +268,9 @@ async def test_the_api_key_limit_conforms(client, document, user: Account, keys:
 
 async def test_password_and_account_errors_conform_on_both_kinds_of_route(client, document, user: Account):
     answers = {
-        ("PATCH", "/users/me", 400): await client.patch("/users/me", json={"password": "short"}, headers=user.headers),
+        ("PATCH", "/users/me", 400): await client.patch(
+            "/users/me", json={"password": "short", "current_password": user.password}, headers=user.headers
+        ),
         ("POST", "/auth/register", 400): await client.post(
             "/auth/register", json={"email": user.email, "password": "a-long-enough-password"}
         ),

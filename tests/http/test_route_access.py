@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from app.core.roles import Role
-from tests.support import OTHER_KEY, bearer, forge_token, insert_api_key, insert_item, session_id_of
+from tests.support import (
+    OTHER_KEY,
+    bearer,
+    forge_token,
+    insert_api_key,
+    insert_failed_mail,
+    insert_item,
+    session_id_of,
+)
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -72,6 +80,8 @@ PROTECTED_ROUTES = [
     Route("POST", "/users/me/mfa/recovery-codes", ALL, 409, lambda: {"code": "000000"}),
     Route("DELETE", "/users/me/mfa", ALL, 409, lambda: {"code": "000000", "current_password": "a-long-password"}),
     Route("DELETE", "/admin/users/{user_id}/mfa", ADMIN, 204),
+    Route("GET", "/admin/mail", ADMIN, 200),
+    Route("POST", "/admin/mail/{mail_id}/retry", ADMIN, 202),
 ]
 
 PUBLIC_ROUTES = {
@@ -87,6 +97,7 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/reset-password"),
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/verify"),
+    ("POST", "/auth/confirm-email-change"),
 }
 
 
@@ -149,11 +160,13 @@ async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:
     target = await accounts.create(role=Role.USER, login=False)
     item = await insert_item(app, owner_id=caller.id)
     api_key = await insert_api_key(app, owner_id=caller.id)
+    mail = await insert_failed_mail(app, to=target.email)
     return caller, {
         "user_id": target.id,
         "item_id": item.id,
         "session_id": session_id_of(caller.token),
         "api_key_id": api_key.id,
+        "mail_id": mail.id,
     }
 
 

@@ -22,9 +22,7 @@ when it no longer is what the run acts as, a fresh account of the role takes ove
 item, key and session, and the run goes on ("renewals" in the figures).
 
 The figures (cases per role and phase, answers by status, failures, renewals, seconds) are printed
-in pytest's summary when the module runs without pytest-xdist workers (`TEST_WORKERS=0
-scripts/test tests/http/test_schemathesis.py`, or `pytest -p no:xdist ...`); each test also records
-its line as a user property (`--junitxml`).
+in pytest's summary, under pytest-xdist too (tests/reporting.py).
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.core.roles import Role
 from tests.factories import Account, Accounts
+from tests.reporting import report_figures
 from tests.support import insert_api_key, insert_item, session_id_of
 
 SEED = 20261201
@@ -88,39 +87,18 @@ class Figures:
     def total(self) -> int:
         return sum(self.cases.values())
 
-
-class FiguresReport:
-    """A plugin registered by the `figures` fixture: prints the figures in pytest's summary."""
-
-    def __init__(self, tallies: dict[str, Figures] | None = None) -> None:
-        self.tallies: dict[str, Figures] = tallies if tallies is not None else {}
-
-    def lines(self) -> list[str]:
-        lines = [f"schema fuzzing (schemathesis {schemathesis.__version__}, seed {SEED}):"]
-        for role, tally in self.tallies.items():
-            phases = ", ".join(f"{phase} {count}" for phase, count in sorted(tally.cases.items()))
-            statuses = " ".join(f"{status}:{count}" for status, count in sorted(tally.statuses.items()))
-            lines.append(
-                f"  {role:<9} {tally.total:>5} cases ({phases}), {len(tally.failures)} failures, "
-                f"{tally.renewals} renewals, {tally.seconds:.1f} s; answers {statuses}"
-            )
-        total = sum(tally.total for tally in self.tallies.values())
-        failures = sum(len(tally.failures) for tally in self.tallies.values())
-        lines.append(f"  all       {total:>5} cases, {failures} failures")
-        return lines
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.tallies:
-            terminalreporter.section("schema fuzzing")
-            for line in self.lines():
-                terminalreporter.write_line(line)
+    def line(self, role: str) -> str:
+        phases = ", ".join(f"{phase} {count}" for phase, count in sorted(self.cases.items()))
+        statuses = " ".join(f"{status}:{count}" for status, count in sorted(self.statuses.items()))
+        return (
+            f"{role:<9} {self.total:>5} cases ({phases}), {len(self.failures)} failures, "
+            f"{self.renewals} renewals, {self.seconds:.1f} s; answers {statuses}"
+        )
 
 
 @pytest.fixture(scope="module")
-def figures(request: pytest.FixtureRequest) -> dict[str, Figures]:
-    report = FiguresReport()
-    request.config.pluginmanager.register(report, f"schema-fuzzing-figures-{id(report)}")
-    return report.tallies
+def figures() -> dict[str, Figures]:
+    return {}
 
 
 # --- the world the run acts in ----------------------------------------------------------------
@@ -288,7 +266,12 @@ async def test_fuzzing_the_document_finds_no_server_error_and_no_undocumented_an
                     await world.renew()
                     tally.renewals += 1
     tally.seconds = time.monotonic() - started
-    request.node.user_properties.append(("schema fuzzing", FiguresReport(tallies={role: tally}).lines()[1].strip()))
+    report_figures(
+        request.node,
+        f"schema fuzzing (schemathesis {schemathesis.__version__}, seed {SEED})",
+        tally.line(role),
+        {"cases": tally.total, "failures": len(tally.failures)},
+    )
 
     assert tally.total >= MIN_CASES_PER_ROLE, f"only {tally.total} cases as {role}"
     assert not tally.failures, f"{len(tally.failures)} failures as {role}:\n" + "\n".join(tally.failures[:40])

@@ -158,7 +158,7 @@ def test_a_wildcard_origin_with_credentials_is_refused_at_start_up():
 async def test_a_wildcard_origin_without_credentials_is_allowed(database_url):
     settings = Settings(_env_file=None, database_url=database_url, secret_key=TEST_SECRET, cors_origins="*")  # type: ignore[call-arg]
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.get("/health", headers={"Origin": "https://anywhere.example"})

@@ -23,7 +23,9 @@ NEW_PASSWORD = "another-long-enough-password"
 async def test_changing_ones_password_ends_the_other_sessions(client, user):
     other = await login(client, user.email, user.password)
 
-    response = await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=user.headers)
+    response = await client.patch(
+        "/users/me", json={"password": NEW_PASSWORD, "current_password": user.password}, headers=user.headers
+    )
 
     assert response.status_code == 200, response.text
     await assert_access_refused(client, other["access_token"])
@@ -33,7 +35,11 @@ async def test_changing_ones_password_ends_the_other_sessions(client, user):
 async def test_changing_ones_password_keeps_the_current_session(client, user):
     current = await login(client, user.email, user.password)
 
-    await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=bearer(current["access_token"]))
+    await client.patch(
+        "/users/me",
+        json={"password": NEW_PASSWORD, "current_password": user.password},
+        headers=bearer(current["access_token"]),
+    )
 
     await assert_access_works(client, current["access_token"])
     await assert_access_works(client, (await refreshed(client, current["refresh_token"]))["access_token"])
@@ -42,7 +48,9 @@ async def test_changing_ones_password_keeps_the_current_session(client, user):
 async def test_changing_only_ones_email_ends_no_session(client, user):
     other = await login(client, user.email, user.password)
 
-    response = await client.patch("/users/me", json={"email": "renamed@example.com"}, headers=user.headers)
+    response = await client.patch(
+        "/users/me", json={"email": "renamed@example.com", "current_password": user.password}, headers=user.headers
+    )
 
     assert response.status_code == 200
     await assert_access_works(client, other["access_token"])
@@ -51,7 +59,9 @@ async def test_changing_only_ones_email_ends_no_session(client, user):
 async def test_a_refused_new_password_ends_no_session(client, user):
     other = await login(client, user.email, user.password)
 
-    response = await client.patch("/users/me", json={"password": "short"}, headers=user.headers)
+    response = await client.patch(
+        "/users/me", json={"password": "short", "current_password": user.password}, headers=user.headers
+    )
 
     assert response.status_code == 400
     await assert_access_works(client, other["access_token"])
@@ -60,7 +70,9 @@ async def test_a_refused_new_password_ends_no_session(client, user):
 async def test_password_change_records_the_reason(client, app, user):
     other = await login(client, user.email, user.password)
 
-    await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=user.headers)
+    await client.patch(
+        "/users/me", json={"password": NEW_PASSWORD, "current_password": user.password}, headers=user.headers
+    )
 
     [ended] = [s for s in await sessions_of(app, user.id) if s.revoked_at is not None]
     assert str(ended.id) == session_id_of(other["access_token"])

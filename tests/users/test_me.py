@@ -40,31 +40,54 @@ async def test_me_reports_the_callers_role(client, accounts, role):
     assert response.json()["role"] == role.value
 
 
-async def test_patch_me_changes_the_email(client, user):
-    response = await client.patch("/users/me", json={"email": "New.Address@Example.com"}, headers=user.headers)
+def with_current(account, **changes: object) -> dict[str, object]:
+    return {**changes, "current_password": account.password}
+
+
+async def confirm(client, notifier, address: str):
+    return await client.post("/auth/confirm-email-change", json={"token": notifier.email_change_tokens[address]})
+
+
+async def test_patch_me_email_waits_for_the_confirmation(client, user):
+    change = with_current(user, email="New.Address@Example.com")
+
+    response = await client.patch("/users/me", json=change, headers=user.headers)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+    assert response.json()["pending_email"] == "new.address@example.com"
+    assert (await client.get("/users/me", headers=user.headers)).json()["email"] == user.email
+
+
+async def test_patch_me_email_applies_once_confirmed_and_is_verified(client, app, user, notifier):
+    await client.patch("/users/me", json=with_current(user, email="new.address@example.com"), headers=user.headers)
+
+    response = await confirm(client, notifier, "new.address@example.com")
 
     assert response.status_code == 200
     assert response.json()["email"] == "new.address@example.com"
-    assert (await client.get("/users/me", headers=user.headers)).json()["email"] == "new.address@example.com"
+    assert response.json()["is_verified"] is True
+    assert (await stored(app, user)).email == "new.address@example.com"
 
 
-async def test_patch_me_with_a_new_email_needs_it_verified_again(client, app, user):
-    response = await client.patch("/users/me", json={"email": "new.address@example.com"}, headers=user.headers)
-
-    assert response.json()["is_verified"] is False
-    assert (await stored(app, user)).is_verified is False
-
-
-async def test_patch_me_email_change_allows_login_with_the_new_email(client, user, accounts):
-    await client.patch("/users/me", json={"email": "new.address@example.com"}, headers=user.headers)
+async def test_patch_me_email_change_allows_login_with_the_new_email(client, user, accounts, notifier):
+    await client.patch("/users/me", json=with_current(user, email="new.address@example.com"), headers=user.headers)
+    await confirm(client, notifier, "new.address@example.com")
 
     assert await accounts.login("new.address@example.com", user.password)
+
+
+async def test_patch_me_email_without_the_current_password_is_refused(client, user):
+    response = await client.patch("/users/me", json={"email": "new.address@example.com"}, headers=user.headers)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "CURRENT_PASSWORD_INVALID"
 
 
 async def test_patch_me_to_an_email_already_taken_is_refused(client, user, accounts):
     other = await accounts.create(login=False)
 
-    response = await client.patch("/users/me", json={"email": other.email.upper()}, headers=user.headers)
+    response = await client.patch("/users/me", json=with_current(user, email=other.email.upper()), headers=user.headers)
 
     assert response.status_code == 400
     assert response.json()["detail"] == "UPDATE_USER_EMAIL_ALREADY_EXISTS"
@@ -75,17 +98,18 @@ async def test_patch_me_to_the_same_email_changes_nothing(client, user):
 
     assert response.status_code == 200
     assert response.json()["email"] == user.email
+    assert response.json()["pending_email"] is None
 
 
 async def test_patch_me_password_makes_the_new_password_work(client, user, accounts):
-    response = await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=user.headers)
+    response = await client.patch("/users/me", json=with_current(user, password=NEW_PASSWORD), headers=user.headers)
 
     assert response.status_code == 200
     assert await accounts.login(user.email, NEW_PASSWORD)
 
 
 async def test_patch_me_password_makes_the_old_password_stop_working(client, user):
-    await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=user.headers)
+    await client.patch("/users/me", json=with_current(user, password=NEW_PASSWORD), headers=user.headers)
 
     response = await client.post("/auth/jwt/login", data={"username": user.email, "password": user.password})
 
@@ -93,7 +117,7 @@ async def test_patch_me_password_makes_the_old_password_stop_working(client, use
 
 
 async def test_patch_me_with_a_short_password_is_refused_with_a_reason(client, user):
-    response = await client.patch("/users/me", json={"password": "short"}, headers=user.headers)
+    response = await client.patch("/users/me", json=with_current(user, password="short"), headers=user.headers)
 
     assert response.status_code == 400
     detail = response.json()["detail"]
@@ -102,7 +126,7 @@ async def test_patch_me_with_a_short_password_is_refused_with_a_reason(client, u
 
 
 async def test_patch_me_with_the_email_as_password_is_refused(client, user):
-    response = await client.patch("/users/me", json={"password": user.email}, headers=user.headers)
+    response = await client.patch("/users/me", json=with_current(user, password=user.email), headers=user.headers)
 
     assert response.status_code == 400
     assert response.json()["detail"]["code"] == "UPDATE_USER_INVALID_PASSWORD"
@@ -132,18 +156,22 @@ async def test_patch_me_with_privileged_fields_grants_no_admin_access(client, us
 
 
 async def test_guest_may_change_own_password(client, guest, accounts):
-    response = await client.patch("/users/me", json={"password": NEW_PASSWORD}, headers=guest.headers)
+    response = await client.patch("/users/me", json=with_current(guest, password=NEW_PASSWORD), headers=guest.headers)
 
     assert response.status_code == 200
     assert await accounts.login(guest.email, NEW_PASSWORD)
 
 
-async def test_two_users_taking_the_same_new_email_at_once_never_fail_with_500(client, accounts):
+async def test_two_users_confirming_the_same_new_email_at_once_never_fail_with_500(client, accounts, notifier):
     first, second = await accounts.create(), await accounts.create()
+    tokens = []
+    for account in (first, second):
+        change = with_current(account, email="wanted@example.com")
+        assert (await client.patch("/users/me", json=change, headers=account.headers)).status_code == 200
+        tokens.append(notifier.email_change_tokens["wanted@example.com"])
 
     responses = await asyncio.gather(
-        client.patch("/users/me", json={"email": "wanted@example.com"}, headers=first.headers),
-        client.patch("/users/me", json={"email": "wanted@example.com"}, headers=second.headers),
+        *(client.post("/auth/confirm-email-change", json={"token": token}) for token in tokens)
     )
 
     assert sorted(response.status_code for response in responses) == [200, 400]

@@ -1,7 +1,7 @@
 """The second factor: factors, recovery codes, login challenges; `users.mfa_enabled`, `auth_sessions.amr`.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 
 from app.db.base import UTCDateTime
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

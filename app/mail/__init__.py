@@ -1,0 +1,1 @@
+"""Mail: the outbox, its templates, the background sender and the admin view of it."""
