@@ -41,6 +41,7 @@ from app.authstate.changes import AuthChange, AuthEvent, ChangeKind, subscribe
 from app.config import Settings
 from app.core.access_tokens import AccessClaims
 from app.core.identity import ApiKeySnapshot, SessionState, UserSnapshot
+from app.core.tasks import cancel_and_wait
 from app.db.engine import Database
 
 logger = logging.getLogger(__name__)
@@ -130,10 +131,7 @@ class AuthState:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self.redis is not None:
             await self.redis.aclose()
 

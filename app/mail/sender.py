@@ -29,6 +29,7 @@ from types import TracebackType
 from sqlalchemy import and_, or_, select, update
 
 from app.config import Settings
+from app.core.tasks import cancel_and_wait
 from app.db.base import utcnow
 from app.db.engine import Database
 from app.mail.backends import MailBackend
@@ -195,8 +196,5 @@ class MailSender:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

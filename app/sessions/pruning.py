@@ -12,7 +12,6 @@ idempotent, so workers running them at the same time only repeat each other's wo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
+from app.core.tasks import cancel_and_wait
 from app.db.base import utcnow
 from app.db.engine import Database
 from app.sessions.models import AuthSession, RefreshToken
@@ -78,7 +78,4 @@ class SessionPruner:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
