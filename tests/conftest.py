@@ -32,6 +32,7 @@ from tests.backends import (
     report_header,
 )
 from tests.factories import TEST_SECRET, Account, Accounts, CapturingMail, Clock, Keys, Owners
+from tests.shared_apps import SharedApp, SharedApps, shares_an_app
 from tests.support import CryptContextSpy
 
 logger = logging.getLogger(__name__)
@@ -103,9 +104,34 @@ def _empty_redis(shared_redis: RedisServer | None) -> None:
         shared_redis.flush()
 
 
+@pytest.fixture(scope="session")
+async def shared_apps(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SharedApps]:
+    """The running apps this test process hands from test to test (tests/shared_apps.py)."""
+    apps = SharedApps(databases, tmp_path_factory.mktemp("shared-apps"))
+    try:
+        yield apps
+    finally:
+        await apps.close()
+
+
 @pytest.fixture
-def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own at the head revision, without any rows (see tests/backends.py)."""
+async def shared_app(
+    request: pytest.FixtureRequest, shared_apps: SharedApps, settings_overrides: dict[str, object]
+) -> SharedApp | None:
+    """The running app this test shares with others of the same settings, or None when it needs
+    one of its own (tests/shared_apps.py says when)."""
+    if not shares_an_app(request, settings_overrides):
+        return None
+    return await shared_apps.for_overrides(settings_overrides)
+
+
+@pytest.fixture
+def database_url(databases: Databases, tmp_path: Path, shared_app: SharedApp | None) -> Iterator[str]:
+    """A database at the head revision, without any rows: the shared app's, emptied after each
+    test, or one of this test's own (see tests/backends.py)."""
+    if shared_app is not None:
+        yield shared_app.database_url
+        return
     with databases.fresh(tmp_path) as url:
         yield url
 
@@ -150,10 +176,18 @@ def mail_backend(notifier: CapturingMail) -> MailBackend:
 
 
 @pytest.fixture
-async def app(settings: Settings, mail_backend: MailBackend) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, mail_backend=mail_backend)
-    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
-        yield application
+async def app(settings: Settings, mail_backend: MailBackend, shared_app: SharedApp | None) -> AsyncIterator[FastAPI]:
+    if shared_app is None:
+        application = create_app(settings, mail_backend=mail_backend)
+        async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
+            yield application
+        return
+    running = await shared_app.running(settings)
+    shared_app.mail.target = mail_backend
+    try:
+        yield running
+    finally:
+        await shared_app.reset()
 
 
 def deliver_mail_after_each_answer(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:

@@ -135,6 +135,11 @@ class AuthState:
         if self.redis is not None:
             await self.redis.aclose()
 
+    def forget_everything(self) -> None:
+        """Drop every cached entry: the next lookups read the database (for a database emptied or
+        restored under a running worker)."""
+        self._cache.clear()
+
     # --- lookups (each one fresh) -----------------------------------------------------------
     def claims(self, token: str) -> AccessClaims | None:
         """Claims of a token this worker has already verified (a token's claims never go stale)."""

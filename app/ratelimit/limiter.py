@@ -65,6 +65,10 @@ class RateLimits:
         """Whether the counters' storage answers now. Blocking: call it from a thread."""
         return bool(self.limiter._storage.check())
 
+    def reset(self) -> None:
+        """Forget every count (blocking with Redis: call it from a thread)."""
+        self.limiter.reset()
+
     def limits(self, route_name: str | None) -> bool:
         return route_name in self._checks
 
