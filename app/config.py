@@ -98,6 +98,20 @@ class Settings(BaseSettings):
     # worker admits at once; beyond it they answer 503 SERVICE_BUSY at once. At the default cost,
     # two cores verify about 8 passwords a second, so 32 waiting is about four seconds of queue.
     password_hash_queue_limit: int = Field(default=32, ge=1, le=100_000)
+    # Password lengths, in characters after NFKC normalisation (app/users/password_policy.py).
+    # NIST SP 800-63B rev. 4 asks at least 15 where the password is the only factor, at least 8
+    # with a second one, and a maximum of at least 64.
+    password_min_length: int = Field(default=12, ge=8, le=1024)
+    password_max_length: int = Field(default=256, ge=64, le=1024)
+
+    @model_validator(mode="after")
+    def _password_lengths_in_order(self) -> Settings:
+        if self.password_min_length > self.password_max_length:
+            raise ConfigurationError(
+                f"PASSWORD_MIN_LENGTH ({self.password_min_length}) is above PASSWORD_MAX_LENGTH "
+                f"({self.password_max_length}): no password could be set."
+            )
+        return self
 
     api_key_max_active_per_user: int = Field(default=100, ge=1, le=10_000)
 

@@ -6,6 +6,7 @@ domains' loaders into the auth state, and includes every domain's router.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from app.authstate.state import AuthState, Loaders
 from app.config import Settings, get_settings
 from app.container import Services
 from app.core.access_tokens import AccessTokenCodec
+from app.core.common_passwords import shipped_common_passwords
 from app.core.passwords import PasswordHasher
 from app.core.secrets import KeyRing, SecretPurpose
 from app.db.engine import create_database
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
             await migrate(services.database)
             await services.auth.start()
             await services.passwords.warm_up()
+            # The common-password list, read once per process before any request checks one.
+            await asyncio.to_thread(shipped_common_passwords)
             await ensure_first_admin(database=services.database, settings=settings, passwords=services.passwords)
             async with SessionPruner(services.database), mailer:
                 yield

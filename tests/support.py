@@ -172,3 +172,8 @@ async def insert_failed_mail(app: Any, *, to: str) -> OutboxMessage:
         session.add(row)
         await session.commit()
         return row
+
+
+def fullwidth(text: str) -> str:
+    """The fullwidth forms of ASCII letters and digits (U+FF01 onwards), which NFKC maps back."""
+    return "".join(chr(ord(character) + 0xFEE0) for character in text)

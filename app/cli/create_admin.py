@@ -24,6 +24,7 @@ from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.db.reachable import wait_until_reachable
 from app.users.bootstrap import AdminNotCreated, create_admin, promote_to_admin
+from app.users.password_policy import PasswordPolicy
 
 NAME = "create-admin"
 HELP = "create an admin account, or promote an existing one"
@@ -61,7 +62,13 @@ async def _run(settings: Settings, *, email: str, password: str | None) -> int:
             user = await promote_to_admin(database=database, passwords=passwords, email=email)
             print(f"promoted {user.email} (id {user.id}) to admin")
         else:
-            user = await create_admin(database=database, passwords=passwords, email=email, password=password)
+            user = await create_admin(
+                database=database,
+                passwords=passwords,
+                email=email,
+                password=password,
+                policy=PasswordPolicy.from_settings(settings),
+            )
             print(f"created admin {user.email} (id {user.id})")
         return 0
     except AdminNotCreated as error:

@@ -58,7 +58,10 @@ class ErrorReason(BaseModel):
     model_config = ConfigDict(extra="forbid", title="ErrorReason")
 
     code: str = Field(description="A stable machine-readable code, e.g. `REGISTER_INVALID_PASSWORD`.")
-    reason: str = Field(description="Why, for people.")
+    reason: str = Field(
+        description="Why: `PASSWORD_TOO_COMMON` or `PASSWORD_CONTAINS_CONTEXT` for the password policy's "
+        "rules that have a code, a sentence for people otherwise."
+    )
 
 
 class PasswordRejectedBody(BaseModel):

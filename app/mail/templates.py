@@ -17,8 +17,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from app.config import Settings
 from app.core.notifications import MailKind
+from app.core.product import PRODUCT_NAME as PRODUCT
 
-PRODUCT = "Gatehouse"
 SHIPPED_TEMPLATES = Path(__file__).parent / "templates"
 
 

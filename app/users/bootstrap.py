@@ -14,7 +14,7 @@ from app.db.engine import Database
 from app.users.errors import PasswordRejected, UserAlreadyExists
 from app.users.models import User
 from app.users.models import columns as user_columns
-from app.users.password_policy import check_password
+from app.users.password_policy import PasswordPolicy
 from app.users.schemas import AdminUserCreate
 from app.users.service import UserService
 
@@ -49,22 +49,29 @@ def check_first_admin(settings: Settings) -> None:
         return
     try:
         data = admin_data(email=settings.first_admin_email, password=settings.first_admin_password.get_secret_value())
-        check_password(data.password, email=data.email, creating=True)
+        PasswordPolicy.from_settings(settings).check(data.password, email=data.email, creating=True)
     except AdminNotCreated as error:
         raise ConfigurationError(f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: {error}") from None
     except PasswordRejected as error:
         raise ConfigurationError(
-            f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: the admin password is refused: {error.reason}"
+            f"FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD: the admin password is refused: {refusal(error)}"
         ) from None
 
 
-async def create_admin(*, database: Database, passwords: PasswordHasher, email: str, password: str) -> User:
+def refusal(error: PasswordRejected) -> str:
+    """The policy's sentence, and its code where the rule has one."""
+    return error.detail_message if error.reason == error.detail_message else f"{error.detail_message} ({error.reason})"
+
+
+async def create_admin(
+    *, database: Database, passwords: PasswordHasher, email: str, password: str, policy: PasswordPolicy
+) -> User:
     data = admin_data(email=email, password=password)
     async with database.sessionmaker() as db:
         try:
-            return await UserService(db=db, passwords=passwords).create(data=data)
+            return await UserService(db=db, passwords=passwords, policy=policy).create(data=data)
         except PasswordRejected as error:
-            raise AdminNotCreated(f"the admin password is refused: {error.reason}") from error
+            raise AdminNotCreated(f"the admin password is refused: {refusal(error)}") from error
         except UserAlreadyExists as error:
             raise AdminEmailTaken(f"an account with the email {email} already exists") from error
 
@@ -101,6 +108,7 @@ async def ensure_first_admin(*, database: Database, settings: Settings, password
             passwords=passwords,
             email=settings.first_admin_email,
             password=settings.first_admin_password.get_secret_value(),
+            policy=PasswordPolicy.from_settings(settings),
         )
     except AdminEmailTaken:  # another worker created it a moment ago
         return

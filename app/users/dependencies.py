@@ -15,13 +15,16 @@ from app.http.services import DbSession, ServicesDep
 from app.users.account_mail import AccountMail
 from app.users.errors import UserNotFound
 from app.users.models import User
+from app.users.password_policy import PasswordPolicy
 from app.users.schemas import AdminUserUpdate, UserUpdate
 from app.users.service import UserService
 
 
 async def get_user_service(db: DbSession, services: ServicesDep) -> UserService:
     mail = AccountMail.build(settings=services.settings, keys=services.keys, outbox=services.mail)
-    return UserService(db=db, passwords=services.passwords, mail=mail)
+    return UserService(
+        db=db, passwords=services.passwords, mail=mail, policy=PasswordPolicy.from_settings(services.settings)
+    )
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

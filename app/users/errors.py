@@ -38,16 +38,19 @@ class LastAdminError(Conflict):
 
 
 class PasswordRejected(DomainError):
-    """The password policy refused a password; fastapi-users' body shape, with the reason."""
+    """The password policy refused a password; fastapi-users' body shape, with the reason.
+
+    `reason` is a code for the rules that have one (`PASSWORD_TOO_COMMON`,
+    `PASSWORD_CONTAINS_CONTEXT`), else the sentence itself; `message` is always the sentence."""
 
     code = "UPDATE_USER_INVALID_PASSWORD"
     create_code: ClassVar[str] = "REGISTER_INVALID_PASSWORD"
 
-    def __init__(self, reason: str, *, creating: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, message: str, *, reason: str | None = None, creating: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason or message
         self.creating = creating
 
     def body(self) -> dict[str, Any]:
         code = self.create_code if self.creating else self.code
-        return {"detail": {"code": code, "reason": self.reason}, "message": self.reason}
+        return {"detail": {"code": code, "reason": self.reason}, "message": self.detail_message}

@@ -48,7 +48,7 @@ from app.users.errors import (
 )
 from app.users.models import User, UserCount
 from app.users.models import columns as user_columns
-from app.users.password_policy import check_password
+from app.users.password_policy import DEFAULT_POLICY, PasswordPolicy
 from app.users.schemas import AdminUserCreate, AdminUserUpdate, UserUpdate
 
 logger = logging.getLogger(__name__)
@@ -61,10 +61,18 @@ class SelfUpdate:
 
 
 class UserService:
-    def __init__(self, *, db: AsyncSession, passwords: PasswordHasher, mail: AccountMail | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: AsyncSession,
+        passwords: PasswordHasher,
+        mail: AccountMail | None = None,
+        policy: PasswordPolicy = DEFAULT_POLICY,
+    ) -> None:
         self.db = db
         self.passwords = passwords
         self.mail = mail  # None: no mail (the first admin, scripts)
+        self.policy = policy  # the default: PASSWORD_MIN_LENGTH's and PASSWORD_MAX_LENGTH's defaults
 
     # --- look-ups ----------------------------------------------------------------------------
     async def get(self, *, user_id: uuid.UUID) -> User | None:
@@ -143,7 +151,7 @@ class UserService:
         """`on_created` runs inside the creating transaction, with the row's id set: what it adds
         to the session (a verification mail) commits with the account, or not at all."""
         with self.passwords.admission():  # before any database work: a full queue costs nothing
-            check_password(data.password, email=data.email, creating=True)
+            self.policy.check(data.password, email=data.email, creating=True)
             hashed_password = await self.passwords.hash_async(data.password)
         # The hash comes first, so no connection waits on it; the unique index decides a race.
         if await self.get_by_email(email=data.email) is not None:
@@ -283,7 +291,7 @@ class UserService:
         hashed_password = None
         if requested.get("password") is not None:
             with self.passwords.admission():
-                check_password(requested["password"], email=requested.get("email") or user.email)
+                self.policy.check(requested["password"], email=requested.get("email") or user.email)
                 # End the transaction that loaded the account: no connection waits on the hash.
                 await self.db.commit()
                 hashed_password = await self.passwords.hash_async(requested["password"])

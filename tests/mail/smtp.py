@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -19,13 +20,16 @@ def free_port() -> int:
 
 
 class Inbox:
-    """aiosmtpd's handler: parses each message it accepts."""
+    """aiosmtpd's handler: parses each message it accepts, after `accept_seconds` (a slow server)."""
 
-    def __init__(self) -> None:
+    def __init__(self, accept_seconds: float = 0) -> None:
         self.messages: list[EmailMessage] = []
+        self.accept_seconds = accept_seconds
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.accept_seconds:
+            await asyncio.sleep(self.accept_seconds)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self._lock:
@@ -40,9 +44,9 @@ class Inbox:
 class SmtpServer:
     """Started and stopped at will on one port, as a mail server that goes down and comes back."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, accept_seconds: float = 0) -> None:
         self.port = free_port()
-        self.inbox = Inbox()
+        self.inbox = Inbox(accept_seconds)
         self._controller: Controller | None = None
 
     def start(self) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from email.message import EmailMessage
 
+import pytest
 from asgi_lifespan import LifespanManager
 
 from app.core.notifications import MailKind
 from app.db.base import utcnow
-from app.mail.models import MailStatus
+from app.mail.backends import MailBackend
+from app.mail.models import MailStatus, OutboxMessage
+from app.mail.sender import MailSender
 from app.main import create_app
 from tests.factories import links_in
 from tests.mail.smtp import SmtpServer
@@ -141,3 +145,67 @@ async def test_a_rolled_back_transaction_leaves_no_message(app, smtp_server):
 
     assert await outbox(app) == []
     assert smtp_server.inbox.messages == []
+
+
+class WorkerDied(BaseException):
+    """The worker process ends here: nothing after this point of the delivery runs. (Not an
+    `Exception`, which the sender would catch and record as a failed attempt.)"""
+
+
+class DiesAfterSending:
+    """A backend that hands the message to the server, then the worker dies before it can mark
+    the message sent."""
+
+    def __init__(self, backend: MailBackend) -> None:
+        self.backend = backend
+
+    async def send(self, message: EmailMessage) -> None:
+        await self.backend.send(message)
+        raise WorkerDied()
+
+
+async def test_a_crash_between_sending_and_marking_sent_repeats_the_message_at_most_once(
+    app, user, smtp_server, monkeypatch
+):
+    mailer = app.state.services.mail
+    start = utcnow()
+    async with app.state.services.database.sessionmaker() as db:
+        mailer.enqueue(db, kind=MailKind.PASSWORD_CHANGED, to=user.email)
+        # Due in ten minutes, so that only the senders this test drives, at their own clocks, see it.
+        [queued] = [row for row in db.new if isinstance(row, OutboxMessage)]
+        queued.next_attempt_at = start + timedelta(minutes=10)
+        await db.commit()
+    due = start + timedelta(minutes=11)
+    crashing = MailSender(
+        settings=app.state.services.settings,
+        database=app.state.services.database,
+        backend=DiesAfterSending(mailer.backend),
+        cipher=mailer.cipher,
+        clock=lambda: due,
+    )
+
+    with pytest.raises(WorkerDied):
+        await crashing.deliver_due()
+
+    assert len(smtp_server.inbox.to(user.email)) == 1  # the server has it
+    [row] = await outbox(app)
+    assert row.status is MailStatus.PENDING  # but it was never marked sent
+    assert row.lease_until is not None
+
+    # Another worker, while the dead one's lease still holds: nothing is sent again.
+    monkeypatch.setattr(mailer.sender, "clock", lambda: due + crashing.lease - timedelta(seconds=1))
+    assert await mailer.deliver_due() == 0
+    assert len(smtp_server.inbox.to(user.email)) == 1
+
+    # Once the lease has run out, the message is sent a second time, and marked sent.
+    monkeypatch.setattr(mailer.sender, "clock", lambda: due + crashing.lease + timedelta(seconds=1))
+    assert await mailer.deliver_due() == 1
+    [row] = await outbox(app)
+    assert row.status is MailStatus.SENT
+    assert row.attempts == 2
+    assert row.body is None
+
+    # And never again, however much later.
+    monkeypatch.setattr(mailer.sender, "clock", lambda: due + timedelta(days=1))
+    assert await mailer.deliver_due() == 0
+    assert len(smtp_server.inbox.to(user.email)) == 2

@@ -98,6 +98,30 @@ async def test_a_weak_first_admin_password_stops_startup_with_a_clear_error(sett
     assert "Tiny-Pw-1" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("Password1234", "PASSWORD_TOO_COMMON"), ("Root-2026-!!!!", "PASSWORD_CONTAINS_CONTEXT")],
+)
+async def test_a_common_or_context_first_admin_password_stops_startup_naming_the_rule(settings, password, reason):
+    refused_settings = with_values(settings, first_admin_email="root@example.com", first_admin_password=password)
+
+    with pytest.raises(ConfigurationError, match="FIRST_ADMIN_PASSWORD") as refused:
+        async with running(refused_settings):
+            pass
+
+    assert reason in str(refused.value)
+    assert password not in str(refused.value)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"password_min_length": 20}])
+async def test_the_first_admin_password_follows_password_min_length(settings, settings_overrides):
+    short = with_values(settings, first_admin_email="root@example.com", first_admin_password="nineteen-characters")
+
+    with pytest.raises(ConfigurationError, match="at least 20 characters"):
+        async with running(short):
+            pass
+
+
 async def test_an_overlong_first_admin_password_stops_startup_without_quoting_it(settings):
     password = "Quoted-Secret-" * 100
     overlong = with_values(settings, first_admin_email="root@example.com", first_admin_password=password)
