@@ -64,6 +64,14 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def time_filter(value: datetime, name: str) -> datetime:
+    """`since` or `until` in UTC (UTC when it carries no zone); one beyond the calendar in UTC -> 400."""
+    try:
+        return _aware(value)
+    except OverflowError:
+        raise AuditFilterInvalid(f"{name} is out of range once converted to UTC.") from None
+
+
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     types: tuple[str, ...] = ()
@@ -91,7 +99,7 @@ def decode_cursor(cursor: str) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
         return Position(occurred_at=_aware(datetime.fromisoformat(data["t"])), id=uuid.UUID(data["i"]))
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
         raise AuditCursorInvalid() from None
 
 
@@ -137,9 +145,9 @@ class AuditService:
         if filters.ip_address is not None:
             conditions.append(AuditEvent.ip_address == filters.ip_address)
         if filters.since is not None:
-            conditions.append(AuditEvent.occurred_at >= _aware(filters.since))
+            conditions.append(AuditEvent.occurred_at >= time_filter(filters.since, "since"))
         if filters.until is not None:
-            conditions.append(AuditEvent.occurred_at < _aware(filters.until))
+            conditions.append(AuditEvent.occurred_at < time_filter(filters.until, "until"))
         if position is not None:
             # A row value, which both databases read as one range of the (..., occurred_at, id) index.
             after = tuple_(literal(position.occurred_at, UTCDateTime()), literal(position.id, GUID()))

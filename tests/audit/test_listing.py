@@ -228,3 +228,10 @@ async def test_a_bad_cursor_is_refused(client, admin, cursor):
 async def test_limit_is_1_to_200(client, admin, limit):
     response = await client.get(ADMIN_ROUTE, params={"limit": limit}, headers=admin.headers)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+async def test_a_time_beyond_the_calendar_in_utc_is_400(client, admin, since):
+    response = await client.get(ADMIN_ROUTE, params={"since": since}, headers=admin.headers)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "AUDIT_FILTER_INVALID"
