@@ -1,6 +1,8 @@
 """Fill Gatehouse's SQLite `audit_events` table directly, fast, for the audit listing measurements.
 
-Rows are written with `sqlite3.executemany`, in batches, while the service is stopped. Ids and
+Rows are written with `sqlite3.executemany`, in batches, while the service is stopped, with the
+table's secondary indexes dropped meanwhile and created again from their own SQL afterwards (the
+same indexes, built in one sorted pass instead of a million random inserts). Ids and
 times are written the way the service writes them (checked against a row the service itself
 stored), spread over the last 300 days (inside the default retention, so the pruner keeps them).
 Logins are the most frequent events, as in a real trail; one account, the subject, is the target
@@ -69,7 +71,13 @@ def seed_events(database: Path, *, count: int, subject: uuid.UUID, seed: int) ->
     connection = sqlite3.connect(database)
     try:
         connection.execute("PRAGMA synchronous=OFF")  # a benchmark database: speed over durability
+        connection.execute("PRAGMA cache_size=-262144")  # 256 MiB: the primary key's random inserts
         _check_format(connection)
+        indexes = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
         insert = f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608
         details = json.dumps({"reason": "bad_credentials"})
         for start in range(0, count, BATCH):
@@ -93,7 +101,15 @@ def seed_events(database: Path, *, count: int, subject: uuid.UUID, seed: int) ->
                 )
             connection.executemany(insert, rows)
             connection.commit()
+        for _, sql in indexes:
+            connection.execute(sql)
+        connection.commit()
         total = connection.execute("SELECT count(*) FROM audit_events").fetchone()[0]
     finally:
         connection.close()
-    return {"seeded": count, "total_events": total, "seconds": time.monotonic() - started}
+    return {
+        "seeded": count,
+        "total_events": total,
+        "seconds": time.monotonic() - started,
+        "indexes_rebuilt": [name for name, _ in indexes],
+    }
