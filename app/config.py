@@ -201,6 +201,9 @@ class Settings(BaseSettings):
     notify_account_deactivated: bool = True
     notify_account_reactivated: bool = True
 
+    # The audit trail (app/audit): events older than this many days are deleted by the pruner.
+    audit_retention_days: int = Field(default=365, ge=1, le=36_500)
+
     @field_validator("smtp_username", "mail_templates_dir", mode="before")
     @classmethod
     def _blank_mail_setting_is_unset(cls, value: object) -> object:

@@ -10,6 +10,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +18,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api_keys.admin_router import router as admin_api_keys_router
 from app.api_keys.loaders import api_key_loader, api_key_use_recorder
 from app.api_keys.router import router as api_keys_router
+from app.audit.middleware import AuditOrigin
+from app.audit.router import admin_router as admin_audit_router
+from app.audit.router import me_router as security_events_router
 from app.auth.jwks import router as jwks_router
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
@@ -108,7 +112,8 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
             # The common-password list, read once per process before any request checks one.
             await asyncio.to_thread(shipped_common_passwords)
             await ensure_first_admin(database=services.database, settings=settings, passwords=services.passwords)
-            async with SessionPruner(services.database), mailer:
+            retention = timedelta(days=settings.audit_retention_days)
+            async with SessionPruner(services.database, audit_retention=retention), mailer:
                 yield
         finally:
             await services.auth.stop()
@@ -125,6 +130,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     install_error_handlers(app)
     install_database_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(AuditOrigin, trusted_proxies=settings.trusted_proxies)
     if settings.redis_url:
         app.add_middleware(AnnounceAuthChanges)
     # The last added runs first: security headers on every answer (CORS preflights, 413/431 and
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         users_router,
         items_router,
         sessions_router,
+        security_events_router,
         mfa_router,
         api_keys_router,
         auth_router,
@@ -160,6 +167,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         admin_api_keys_router,
         admin_mfa_router,
         admin_mail_router,
+        admin_audit_router,
     )
     for router in routers:
         app.include_router(router)

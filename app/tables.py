@@ -1,6 +1,7 @@
 """Every table of the application, imported so that `Base.metadata` knows them all (for Alembic)."""
 
 from app.api_keys.models import ApiKey
+from app.audit.models import AuditEvent
 from app.authstate.changes import AuthEvent
 from app.db.base import Base
 from app.items.models import Item
@@ -12,6 +13,7 @@ from app.users.models import User, UserCount
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "AuthEvent",
     "AuthSession",
     "Base",

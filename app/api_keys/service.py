@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api_keys.errors import ApiKeyLimitReached, ApiKeyRoleNotAllowed
 from app.api_keys.models import ApiKey
 from app.api_keys.schemas import ApiKeyCreate
+from app.audit.recorder import record_event
+from app.audit.types import Actor, EventType
 from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.core.api_key_format import display_prefix, generate_key
 from app.core.identity import Caller
@@ -78,6 +80,13 @@ class ApiKeyService:
         if self.mail is not None:  # the notice commits with the key, or not at all
             details = {"key_name": api_key.name, "key_prefix": api_key.prefix}
             self.mail.enqueue(self.db, kind=MailKind.API_KEY_CREATED, to=caller.user.email, details=details)
+        record_event(
+            self.db,
+            EventType.API_KEY_CREATED,
+            actor=Actor.of(caller),
+            target_user_id=caller.id,
+            details={"api_key_id": api_key.id, "name": api_key.name, "role": role, "expires_at": api_key.expires_at},
+        )
         await self.db.commit()
         logger.info("api key created id=%s user=%s role=%s", api_key.id, caller.id, role.value)
         return IssuedApiKey(api_key=api_key, secret=secret)
@@ -107,6 +116,13 @@ class ApiKeyService:
         )
         if getattr(result, "rowcount", 0):
             record_auth_events(self.db, [AuthChange(ChangeKind.API_KEY, api_key.id)])
+            record_event(
+                self.db,
+                EventType.API_KEY_REVOKED,
+                actor=Actor.of(actor),
+                target_user_id=api_key.user_id,
+                details={"api_key_id": api_key.id, "name": api_key.name},
+            )
         await self.db.commit()
         if getattr(result, "rowcount", 0):
             logger.info("api key revoked id=%s owner=%s by=%s", api_key.id, api_key.user_id, actor.id)

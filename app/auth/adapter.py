@@ -38,6 +38,8 @@ from fastapi_users.jwt import decode_jwt, generate_jwt
 from fastapi_users.openapi import OpenAPIResponseType
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import ANONYMOUS, EventType
 from app.auth.login import PasswordLogin
 from app.auth.schemas import TokenResponse
 from app.container import Services
@@ -209,7 +211,14 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
         minutes = max(1, self.reset_password_token_lifetime_seconds // 60)
         details = {"valid_for": f"{minutes} minute{'s' if minutes != 1 else ''}"}
-        self.mail.enqueue_soon(kind=MailKind.RESET_PASSWORD, to=user.email, token=token, details=details)
+        user_id = user.id
+
+        def requested(db: AsyncSession) -> None:  # whoever asked is not authenticated
+            record_event(db, EventType.PASSWORD_RESET_REQUESTED, actor=ANONYMOUS, target_user_id=user_id)
+
+        self.mail.enqueue_soon(
+            kind=MailKind.RESET_PASSWORD, to=user.email, token=token, details=details, also=requested
+        )
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
         self.mail.enqueue_soon(kind=MailKind.VERIFY_EMAIL, to=user.email, token=token)

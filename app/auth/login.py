@@ -27,10 +27,14 @@ the password is verified, so no database connection waits on the hash.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import Actor, EventType, LoginFailure
 from app.auth.errors import InvalidCredentials, UserNotVerified
 from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
@@ -78,12 +82,16 @@ class PasswordLogin:
         if not is_storable(email) or not is_storable(password):
             # Text no account can hold (a lone surrogate, NUL): a wrong login, costing the same.
             await self.passwords.burn_verify("-")
+            if is_storable(email):
+                await self._failed(email=email, user_id=None, reason=LoginFailure.BAD_CREDENTIALS, commit=True)
             raise InvalidCredentials()
         user = await self.users.get_by_email(email=email)
         lockout = await self.lockouts.state(email=email)
         await self.db.commit()  # nothing holds a connection while the hash runs
+        user_id = user.id if user is not None else None
         if lockout.is_locked(now := utcnow()):  # step 2
             await self.passwords.burn_verify(password)
+            await self._failed(email=email, user_id=user_id, reason=LoginFailure.LOCKED, commit=True)
             raise InvalidCredentials(headers=_retry_after(lockout, now))
         if user is None:  # step 3
             await self.passwords.burn_verify(password)
@@ -91,13 +99,18 @@ class PasswordLogin:
         else:
             verified, new_hash = await self.passwords.verify_async(password, user.hashed_password)
         if user is None or not verified or not user.is_active:  # step 4
-            failed = await self.lockouts.record_failure(email=email)
+            reason = LoginFailure.INACTIVE if user is not None and verified else LoginFailure.BAD_CREDENTIALS
+            await self._failed(email=email, user_id=user_id, reason=reason, commit=False)
+            failed = await self.lockouts.record_failure(email=email, user_id=user_id)  # commits the event too
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
         if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
+            await self._failed(email=email, user_id=user.id, reason=LoginFailure.UNVERIFIED, commit=True)
             raise UserNotVerified()
         if user.mfa_enabled and self.mfa is not None:  # only the second step clears the streak
             if new_hash is not None:
                 await self.users.rehash(user=user, hashed_password=new_hash)
+            # Recorded with the challenge, which commits it.
+            record_event(self.db, EventType.LOGIN_MFA_REQUIRED, actor=Actor.user(user.id), target_user_id=user.id)
             challenge = await self.mfa.challenge(user=user)  # bound to the (new) password hash
             raise MfaRequired(mfa_token=challenge.mfa_token, expires_in=challenge.expires_in)
         if lockout.failed_count:
@@ -106,14 +119,38 @@ class PasswordLogin:
             await self.users.rehash(user=user, hashed_password=new_hash)
         return user
 
+    async def _failed(self, *, email: str, user_id: uuid.UUID | None, reason: LoginFailure, commit: bool) -> None:
+        """`login.failed`, in a transaction of its own (a failure changes nothing else but the streak)."""
+        actor, details = self.lockouts.audit_subject(email=email, user_id=user_id)
+        record_event(
+            self.db, EventType.LOGIN_FAILED, actor=actor, target_user_id=user_id, details={"reason": reason, **details}
+        )
+        if commit:
+            await self.db.commit()
+
     async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:
-        """Steps 6 and 7."""
-        return self.tokens_for(await self.sessions.start(user_id=user.id, client=client))
+        """Steps 6 and 7; `login.succeeded` commits with the session."""
+        grant = await self.sessions.start(user_id=user.id, client=client, record=succeeded(user.id))
+        return self.tokens_for(grant)
 
     def tokens_for(self, grant: Grant) -> TokenResponse:
         """The access token of a session that has just issued a refresh token (login or refresh)."""
         issued = self.codec.issue(user_id=grant.user_id, session_id=grant.session_id, amr=grant.amr)
         return TokenResponse(access_token=issued.token, expires_in=issued.expires_in, refresh_token=grant.refresh_token)
+
+
+def succeeded(user_id: uuid.UUID, *, mfa_method: str | None = None) -> Callable[[AsyncSession, Grant], None]:
+    """The events of a completed login, added to the transaction that starts its session."""
+
+    def record(db: AsyncSession, grant: Grant) -> None:
+        actor, details = Actor.user(user_id), {"session_id": grant.session_id, "amr": list(grant.amr)}
+        if mfa_method is not None:
+            record_event(
+                db, EventType.MFA_SUCCEEDED, actor=actor, target_user_id=user_id, details={"method": mfa_method}
+            )
+        record_event(db, EventType.LOGIN_SUCCEEDED, actor=actor, target_user_id=user_id, details=details)
+
+    return record
 
 
 def _retry_after(state: LockoutState, now: datetime) -> dict[str, str] | None:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.adapter import PasswordLoginDep
 from app.auth.errors import InvalidTokenRequest
+from app.auth.login import succeeded
 from app.auth.schemas import TokenResponse
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
@@ -51,5 +52,7 @@ async def login_second_factor(
         raise InvalidTokenRequest("otp or recovery_code is required.")
     done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
     await login.lockouts.clear(email=done.user.email)  # only a completed login resets the streak
-    grant = await login.sessions.start(user_id=done.user.id, client=client, amr=done.amr)
+    method = "otp" if "otp" in done.amr else "recovery_code"
+    record = succeeded(done.user.id, mfa_method=method)  # mfa.succeeded and login.succeeded, with the session
+    grant = await login.sessions.start(user_id=done.user.id, client=client, amr=done.amr, record=record)
     return JSONResponse(login.tokens_for(grant).model_dump(), headers=NO_STORE)

@@ -135,7 +135,7 @@ async def revoke(
         except InvalidToken:
             return Response(status_code=status.HTTP_200_OK)
         if caller.session_id is not None:
-            await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
+            await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT, via="revoke")
     return Response(status_code=status.HTTP_200_OK)
 
 

@@ -9,7 +9,7 @@ seam, so every layer can use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,11 +51,17 @@ class Outbox(Protocol):
         ...
 
     def enqueue_soon(
-        self, *, kind: MailKind, to: str, token: str | None = None, details: Mapping[str, str] | None = None
+        self,
+        *,
+        kind: MailKind,
+        to: str,
+        token: str | None = None,
+        details: Mapping[str, str] | None = None,
+        also: Callable[[AsyncSession], None] | None = None,
     ) -> None:
         """Queue a message in a transaction of its own, after the request has been answered: for
         messages that depend on no change (a reset link), so that the answer takes the same time
-        whether or not a message is queued."""
+        whether or not a message is queued. `also` adds rows to that transaction (its audit event)."""
         ...
 
     def wake_after_commit(self, db: AsyncSession) -> None:

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     API_KEYS_MANAGE = "api_keys:manage"
     MAIL_MANAGE = "mail:manage"  # the outbox: list messages, retry one
+    AUDIT_READ = "audit:read"  # every account's audit events
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import ANONYMOUS, Actor, EventType
 from app.config import Settings, UnsupportedDatabase
 from app.core.emails import normalise_email
 from app.core.secrets import KeyedHasher
@@ -70,6 +73,13 @@ class LockoutService:
     def key_for(self, email: str) -> str:
         return self._hasher.digest(normalise_email(email))
 
+    def audit_subject(self, *, email: str, user_id: uuid.UUID | None) -> tuple[Actor, dict[str, str]]:
+        """Who a login attempt is attributed to: the account, or `anonymous` with the keyed hash of
+        an email that has no account (never the email itself: it may be a mistyped password)."""
+        if user_id is not None:
+            return Actor.user(user_id), {}
+        return ANONYMOUS, {"email_hash": self.key_for(email)}
+
     async def state(self, *, email: str) -> LockoutState:
         row = await self.db.get(LoginLockout, self.key_for(email), populate_existing=True)
         return _state_of(row)
@@ -83,8 +93,9 @@ class LockoutService:
             rows = {row.key: row for row in found}
         return {email: _state_of(rows.get(key)) for email, key in keys.items()}
 
-    async def record_failure(self, *, email: str) -> LockoutState:
-        """Count one failed login; lock when the streak reaches the threshold. Commits."""
+    async def record_failure(self, *, email: str, user_id: uuid.UUID | None = None) -> LockoutState:
+        """Count one failed login; lock when the streak reaches the threshold (`login.locked`, for
+        the account `user_id` or the email without one). Commits, with whatever the caller added."""
         key = self.key_for(email)
         now = utcnow()
         insert = self._insert().values(key=key, failed_count=1, last_failed_at=now)
@@ -99,14 +110,31 @@ class LockoutService:
         if seconds is not None:
             until = now + timedelta(seconds=seconds)
             if locked_until is None or locked_until < until:
+                starts = locked_until is None or locked_until <= now  # not the extension of a running lock
                 await self.db.execute(update(LoginLockout).where(LoginLockout.key == key).values(locked_until=until))
                 locked_until = until
+                if starts:
+                    actor, details = self.audit_subject(email=email, user_id=user_id)
+                    locked = {**details, "failed_count": failed_count, "locked_until": until, "seconds": seconds}
+                    record_event(self.db, EventType.LOGIN_LOCKED, actor=actor, target_user_id=user_id, details=locked)
         await self.db.commit()
         return LockoutState(failed_count=failed_count, locked_until=locked_until)
 
     async def clear(self, *, email: str) -> None:
         """Forget the streak and any lock. Commits."""
         await self.db.execute(delete(LoginLockout).where(LoginLockout.key == self.key_for(email)))
+        await self.db.commit()
+
+    async def unlock(self, *, email: str, user_id: uuid.UUID, actor: Actor) -> None:
+        """An admin's unlock (`user.unlocked`, with the streak it cleared). Commits."""
+        result: Any = await self.db.execute(
+            delete(LoginLockout)
+            .where(LoginLockout.key == self.key_for(email))
+            .returning(LoginLockout.failed_count, LoginLockout.locked_until)
+        )
+        cleared = _state_of_values(result.first())
+        details = {"failed_count": cleared.failed_count, "was_locked": cleared.is_locked(utcnow())}
+        record_event(self.db, EventType.USER_UNLOCKED, actor=actor, target_user_id=user_id, details=details)
         await self.db.commit()
 
     def _insert(self) -> Any:
@@ -116,6 +144,10 @@ class LockoutService:
         if dialect == "sqlite":
             return sqlite.insert(LoginLockout)
         raise UnsupportedDatabase(dialect)
+
+
+def _state_of_values(row: Any) -> LockoutState:
+    return LockoutState() if row is None else LockoutState(failed_count=row[0], locked_until=row[1])
 
 
 def _state_of(row: LoginLockout | None) -> LockoutState:

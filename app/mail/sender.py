@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -27,7 +27,10 @@ from email.utils import format_datetime, make_msgid
 from types import TracebackType
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import SYSTEM, EventType
 from app.config import Settings
 from app.core.tasks import cancel_and_wait
 from app.db.base import utcnow
@@ -35,6 +38,7 @@ from app.db.engine import Database
 from app.mail.backends import MailBackend
 from app.mail.crypto import BodyCipher, UndecipherableBody
 from app.mail.models import MailStatus, OutboxMessage
+from app.users.models import columns as user_columns
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ def retry_delay(attempts: int) -> timedelta:
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: uuid.UUID
+    kind: str
     recipient: str
     body: bytes | None
     attempts: int
@@ -118,10 +123,19 @@ class MailSender:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), claimable)  # re-checked: another sender may have won
                 .values(lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body, OutboxMessage.attempts)
+                .returning(
+                    OutboxMessage.id,
+                    OutboxMessage.kind,
+                    OutboxMessage.recipient,
+                    OutboxMessage.body,
+                    OutboxMessage.attempts,
+                )
                 .execution_options(synchronize_session=False)
             )
-            claimed = [Claimed(id, recipient, body, attempts, lease_until) for id, recipient, body, attempts in rows]
+            claimed = [
+                Claimed(id, str(kind), recipient, body, attempts, lease_until)
+                for id, kind, recipient, body, attempts in rows
+            ]
             await db.commit()
         return claimed
 
@@ -157,7 +171,7 @@ class MailSender:
         error = error[:ERROR_LENGTH]
         if final or claimed.attempts >= self.max_attempts:
             logger.error("mail id=%s failed after %d attempts: %s", claimed.id, claimed.attempts, error)
-            await self._finish(claimed, status=MailStatus.FAILED, last_error=error)
+            await self._finish(claimed, status=MailStatus.FAILED, last_error=error, record=self._failed(claimed))
         else:
             next_attempt_at = self.clock() + retry_delay(claimed.attempts)
             logger.warning(
@@ -165,8 +179,11 @@ class MailSender:
             )
             await self._finish(claimed, status=MailStatus.PENDING, last_error=error, next_attempt_at=next_attempt_at)
 
-    async def _finish(self, claimed: Claimed, **values: object) -> None:
-        """Record the outcome, if the claim is still ours (a lease that ran out may have been taken)."""
+    async def _finish(
+        self, claimed: Claimed, *, record: Callable[[AsyncSession], Awaitable[None]] | None = None, **values: object
+    ) -> None:
+        """Record the outcome, if the claim is still ours (a lease that ran out may have been taken);
+        `record` adds the outcome's audit event to the same transaction."""
         async with self.database.sessionmaker() as db:
             result = await db.execute(
                 update(OutboxMessage)
@@ -174,9 +191,23 @@ class MailSender:
                 .values(lease_until=None, **values)
                 .execution_options(synchronize_session=False)
             )
+            ours = result.rowcount == 1  # type: ignore[attr-defined]
+            if ours and record is not None:
+                await record(db)
             await db.commit()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not ours:
             logger.warning("mail id=%s: its lease ran out before the outcome was recorded", claimed.id)
+
+    @staticmethod
+    def _failed(claimed: Claimed) -> Callable[[AsyncSession], Awaitable[None]]:
+        """`mail.failed`, by `system`, for the account the message was addressed to (if any)."""
+
+        async def record(db: AsyncSession) -> None:
+            user_id = await db.scalar(select(user_columns.id).where(user_columns.email == claimed.recipient.lower()))
+            details = {"message_id": claimed.id, "kind": claimed.kind, "attempts": claimed.attempts}
+            record_event(db, EventType.MAIL_FAILED, actor=SYSTEM, target_user_id=user_id, details=details)
+
+        return record
 
     # --- the background task ---------------------------------------------------------------------
     async def _run_forever(self) -> None:

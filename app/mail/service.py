@@ -76,18 +76,33 @@ class Mailer:
         self.wake_after_commit(db)
 
     def enqueue_soon(
-        self, *, kind: MailKind, to: str, token: str | None = None, details: Mapping[str, str] | None = None
+        self,
+        *,
+        kind: MailKind,
+        to: str,
+        token: str | None = None,
+        details: Mapping[str, str] | None = None,
+        also: Callable[[AsyncSession], None] | None = None,
     ) -> None:
-        task = asyncio.create_task(self._enqueue_alone(kind=kind, to=to, token=token, details=details))
+        # The task runs in a copy of the request's context: what `also` records keeps its client.
+        task = asyncio.create_task(self._enqueue_alone(kind=kind, to=to, token=token, details=details, also=also))
         self._detached.add(task)
         task.add_done_callback(self._detached.discard)
 
     async def _enqueue_alone(
-        self, *, kind: MailKind, to: str, token: str | None, details: Mapping[str, str] | None
+        self,
+        *,
+        kind: MailKind,
+        to: str,
+        token: str | None,
+        details: Mapping[str, str] | None,
+        also: Callable[[AsyncSession], None] | None,
     ) -> None:
         try:
             async with self.database.sessionmaker() as db:
                 self.enqueue(db, kind=kind, to=to, token=token, details=details)
+                if also is not None:
+                    also(db)
                 await db.commit()
         except Exception:
             logger.exception("queueing a %s message failed", kind.value)

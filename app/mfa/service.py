@@ -23,6 +23,8 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import Actor, EventType
 from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.config import Settings
 from app.core.passwords import PasswordHasher
@@ -161,6 +163,8 @@ class MfaService:
         user.mfa_enabled = True
         codes = await self._replace_recovery_codes(user.id)
         self._changed(user.id)
+        details = {"method": TOTP}
+        record_event(self.db, EventType.MFA_ENABLED, actor=Actor.user(user.id), target_user_id=user.id, details=details)
         await self.db.commit()
         return codes
 
@@ -202,11 +206,16 @@ class MfaService:
             await self.db.rollback()
             raise MfaCodeInvalid()
         await self._remove_all(user, reason=RevokedReason.MFA_CHANGED, keep_session=keep_session)
+        details = {"with": "otp" if code else "recovery_code"}
+        record_event(
+            self.db, EventType.MFA_DISABLED, actor=Actor.user(user.id), target_user_id=user.id, details=details
+        )
         await self.db.commit()
 
-    async def reset(self, *, user: User) -> None:
+    async def reset(self, *, user: User, actor: Actor) -> None:
         """An admin removes the user's factors (a lost device); every session of the user ends."""
         await self._remove_all(user, reason=RevokedReason.ADMIN, keep_session=None)
+        record_event(self.db, EventType.MFA_RESET, actor=actor, target_user_id=user.id)
         await self.db.commit()
 
     # --- login ------------------------------------------------------------------------------
@@ -271,7 +280,8 @@ class MfaService:
         elif recovery_code and await self._spend_recovery_code(user.id, recovery_code):
             amr = ("pwd", "mfa")
         if amr is None:
-            await self._count_wrong_code(challenge.id, user_id=user.id, email=user.email)
+            method = "otp" if otp else "recovery_code"
+            await self._count_wrong_code(challenge.id, user_id=user.id, email=user.email, method=method)
             raise MfaLoginCodeInvalid()
         spent = await self.db.execute(
             update(MfaChallenge)
@@ -289,7 +299,7 @@ class MfaService:
         await self.db.commit()
         return SecondFactor(user=user, amr=amr)
 
-    async def _count_wrong_code(self, challenge_id: uuid.UUID, *, user_id: uuid.UUID, email: str) -> None:
+    async def _count_wrong_code(self, challenge_id: uuid.UUID, *, user_id: uuid.UUID, email: str, method: str) -> None:
         await self.db.rollback()  # (expires the loaded rows: only plain values from here on)
         await self.db.execute(
             update(MfaChallenge)
@@ -297,8 +307,11 @@ class MfaService:
             .values(failed_attempts=MfaChallenge.failed_attempts + 1)
             .execution_options(synchronize_session=False)
         )
+        record_event(
+            self.db, EventType.MFA_FAILED, actor=Actor.user(user_id), target_user_id=user_id, details={"method": method}
+        )
         await self.db.commit()
-        state = await self.lockouts.record_failure(email=email)  # commits
+        state = await self.lockouts.record_failure(email=email, user_id=user_id)  # commits
         if state.is_locked(utcnow()):
             await self.db.execute(delete(MfaChallenge).where(MfaChallenge.user_id == user_id))
             await self.db.commit()

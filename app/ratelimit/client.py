@@ -54,11 +54,16 @@ class ClientAddress:
         return self.resolve(peer, request.headers.getlist("x-forwarded-for"))
 
     def resolve(self, peer: str | None, forwarded_for: Iterable[str]) -> str:
+        address = self.address(peer, forwarded_for)
+        return UNKNOWN_CLIENT if address is None else self._key(address)
+
+    def address(self, peer: str | None, forwarded_for: Iterable[str]) -> IPAddress | None:
+        """The client's own address (not its /64), as the audit trail records it."""
         address = parse_address(peer) if peer else None
         if address is None:
-            return UNKNOWN_CLIENT
+            return None
         if not self._is_trusted(address):
-            return self._key(address)
+            return address
         hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
         for hop in reversed(hops):
             hop_address = parse_address(hop)
@@ -69,7 +74,7 @@ class ClientAddress:
             address = hop_address
             if not self._is_trusted(address):
                 break
-        return self._key(address)
+        return address
 
     def _is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted_proxies)

@@ -1,4 +1,5 @@
-"""Deleting sessions and refresh tokens that can no longer be used, so the tables stay bounded.
+"""Deleting sessions and refresh tokens that can no longer be used, so the tables stay bounded,
+and audit events past AUDIT_RETENTION_DAYS.
 
 A refresh token is deleted a day after it expires; a session a day after it expired or was
 revoked (its refresh tokens go with it, by the foreign key's cascade). The day's margin keeps
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
+from app.audit.service import prune_events
 from app.core.tasks import cancel_and_wait
 from app.db.base import utcnow
 from app.db.engine import Database
@@ -29,41 +31,55 @@ logger = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=1)
 PRUNE_INTERVAL = timedelta(minutes=10)
+AUDIT_RETENTION = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)
 class Pruned:
     sessions: int
     refresh_tokens: int
+    audit_events: int = 0
 
 
-async def prune_expired(database: Database, *, now: datetime | None = None) -> Pruned:
-    cutoff = (now or utcnow()) - RETENTION
+async def prune_expired(
+    database: Database, *, now: datetime | None = None, audit_retention: timedelta = AUDIT_RETENTION
+) -> Pruned:
+    now = now or utcnow()
+    cutoff = now - RETENTION
     async with database.sessionmaker() as db:
         sessions: Any = await db.execute(
             delete(AuthSession).where(or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff))
         )
         tokens: Any = await db.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff))
         await db.commit()
-    return Pruned(sessions=sessions.rowcount, refresh_tokens=tokens.rowcount)
+    events = await prune_events(database, retention=audit_retention, now=now)
+    return Pruned(sessions=sessions.rowcount, refresh_tokens=tokens.rowcount, audit_events=events)
 
 
 class SessionPruner:
     """Runs `prune_expired` once on entry, then in the background until exit."""
 
-    def __init__(self, database: Database, *, interval: timedelta = PRUNE_INTERVAL) -> None:
+    def __init__(
+        self, database: Database, *, interval: timedelta = PRUNE_INTERVAL, audit_retention: timedelta = AUDIT_RETENTION
+    ) -> None:
         self.database = database
         self.interval = interval
+        self.audit_retention = audit_retention
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> None:
         try:
-            pruned = await prune_expired(self.database)
+            pruned = await prune_expired(self.database, audit_retention=self.audit_retention)
         except Exception:  # a busy database must not stop the service; the next round retries
             logger.exception("pruning expired sessions failed")
             return
-        if pruned.sessions or pruned.refresh_tokens:
-            logger.info("pruned %d sessions and %d refresh tokens", pruned.sessions, pruned.refresh_tokens)
+        if pruned.sessions or pruned.refresh_tokens or pruned.audit_events:
+            logger.info(
+                "pruned %d sessions, %d refresh tokens and %d audit events",
+                pruned.sessions,
+                pruned.refresh_tokens,
+                pruned.audit_events,
+            )
 
     async def _run_forever(self) -> None:
         while True:

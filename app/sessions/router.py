@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from app.audit.types import Actor
 from app.http.caller import CurrentCaller
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.errors import SessionNotFound
@@ -36,7 +37,7 @@ async def list_my_sessions(caller: CurrentCaller, sessions: SessionServiceDep) -
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def end_my_session(session: OwnedSession, sessions: SessionServiceDep) -> None:
+async def end_my_session(session: OwnedSession, caller: CurrentCaller, sessions: SessionServiceDep) -> None:
     """End one of your sessions: its refresh token is refused and its access tokens get 401."""
-    if not await sessions.end(session_id=session.id, reason=RevokedReason.ENDED_BY_USER):
+    if not await sessions.end(session_id=session.id, reason=RevokedReason.ENDED_BY_USER, actor=Actor.of(caller)):
         raise SessionNotFound()  # ended by another request in the meantime

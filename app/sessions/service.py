@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import Actor, EventType
 from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.authstate.state import AuthState
 from app.config import Settings
@@ -51,6 +53,10 @@ class RevokedReason(StrEnum):
     ADMIN = "revoked_by_admin"
     REUSE_DETECTED = "reuse_detected"
     MFA_CHANGED = "mfa_changed"  # the user disabled their second factor
+
+
+# The audit event of a session ended on purpose (other reasons are recorded by the change that causes them).
+ENDED_EVENTS = {RevokedReason.LOGOUT: EventType.LOGOUT, RevokedReason.ENDED_BY_USER: EventType.SESSION_REVOKED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +104,15 @@ class SessionService:
         self.grace = timedelta(seconds=settings.refresh_token_reuse_grace_seconds)
 
     # --- login and refresh -----------------------------------------------------------------
-    async def start(self, *, user_id: uuid.UUID, client: ClientInfo, amr: tuple[str, ...] = ("pwd",)) -> Grant:
+    async def start(
+        self,
+        *,
+        user_id: uuid.UUID,
+        client: ClientInfo,
+        amr: tuple[str, ...] = ("pwd",),
+        record: Callable[[AsyncSession, Grant], None] | None = None,
+    ) -> Grant:
+        """`record` adds the login's audit events to the transaction that starts the session."""
         now = utcnow()
         session = AuthSession(
             id=uuid.uuid4(),
@@ -112,8 +126,11 @@ class SessionService:
         self.db.add(session)
         await self.db.flush()
         token = self._new_token(session_id=session.id, now=now)
+        grant = Grant(session_id=session.id, user_id=user_id, refresh_token=token, amr=amr)
+        if record is not None:
+            record(self.db, grant)
         await self.db.commit()
-        return Grant(session_id=session.id, user_id=user_id, refresh_token=token, amr=amr)
+        return grant
 
     async def refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
         if not is_well_formed(refresh_token):
@@ -160,6 +177,15 @@ class SessionService:
             logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
             return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client, amr=amr)
         revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
+        if revoked:
+            # Whoever presented the token holds the account's credential: it is attributed to the account.
+            record_event(
+                self.db,
+                EventType.SESSION_REUSE_DETECTED,
+                actor=Actor.user(user.id),
+                target_user_id=user.id,
+                details={"session_id": session.id, "spent_at": used_at},
+            )
         await self.db.commit()
         if revoked:  # once per session, however many copies of the token arrive together
             logger.warning(
@@ -230,13 +256,29 @@ class SessionService:
         session: AuthSession | None = await self.db.scalar(statement)
         return session
 
-    async def end(self, *, session_id: uuid.UUID, reason: RevokedReason) -> bool:
+    async def end(
+        self, *, session_id: uuid.UUID, reason: RevokedReason, actor: Actor | None = None, via: str | None = None
+    ) -> bool:
+        """A logout or a user ending one of their sessions is recorded (`logout`, `session.revoked`),
+        attributed to `actor` or else to the session's own user."""
         ended = await self._revoke(session_id=session_id, reason=reason)
+        if ended is not None and (kind := ENDED_EVENTS.get(reason)) is not None:
+            details: dict[str, object] = {"session_id": session_id}
+            if via is not None:
+                details["via"] = via
+            record_event(self.db, kind, actor=actor or Actor.user(ended), target_user_id=ended, details=details)
         await self.db.commit()
-        return ended
+        return ended is not None
 
-    async def end_all(self, *, user_id: uuid.UUID, reason: RevokedReason, keep: uuid.UUID | None = None) -> int:
+    async def end_all(
+        self, *, user_id: uuid.UUID, reason: RevokedReason, keep: uuid.UUID | None = None, actor: Actor | None = None
+    ) -> int:
         ended = await end_user_sessions(self.db, user_id=user_id, reason=reason, keep=keep)
+        if reason is RevokedReason.ADMIN and actor is not None:
+            details = {"sessions_ended": ended}
+            record_event(
+                self.db, EventType.SESSIONS_REVOKED_BY_ADMIN, actor=actor, target_user_id=user_id, details=details
+            )
         await self.db.commit()
         return ended
 
@@ -248,16 +290,20 @@ class SessionService:
         session_id = await self.db.scalar(
             select(RefreshToken.session_id).where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
         )
-        return session_id is not None and await self.end(session_id=session_id, reason=RevokedReason.LOGOUT)
+        return session_id is not None and await self.end(
+            session_id=session_id, reason=RevokedReason.LOGOUT, via="revoke"
+        )
 
-    async def _revoke(self, *, session_id: uuid.UUID, reason: RevokedReason) -> bool:
-        result = await self.db.execute(
+    async def _revoke(self, *, session_id: uuid.UUID, reason: RevokedReason) -> uuid.UUID | None:
+        """The user whose session this revocation ended; None when it had ended already."""
+        ended: uuid.UUID | None = await self.db.scalar(
             update(AuthSession)
             .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=utcnow(), revoked_reason=reason.value)
+            .returning(AuthSession.user_id)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) != 1:
-            return False
+        if ended is None:
+            return None
         record_auth_events(self.db, [AuthChange(ChangeKind.SESSION, session_id)])
-        return True
+        return ended

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.audit.types import Actor
 from app.core.roles import Permission, Role
 from app.core.storable import StorableText
 from app.db.base import utcnow
@@ -39,8 +40,10 @@ async def list_users(
 
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
-async def create_user(data: AdminUserCreate, users: UserServiceDep, lockouts: LockoutServiceDep) -> AdminUserRead:
-    return await _admin_view(await users.create(data=data), lockouts)
+async def create_user(
+    data: AdminUserCreate, users: UserServiceDep, lockouts: LockoutServiceDep, admin: UserManager
+) -> AdminUserRead:
+    return await _admin_view(await users.create(data=data, actor=Actor.of(admin)), lockouts)
 
 
 @router.get("/{user_id}", response_model=AdminUserRead)
@@ -63,22 +66,22 @@ async def update_user(
 
 
 @router.post("/{user_id}/unlock", response_model=AdminUserRead)
-async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserRead:
+async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep, admin: UserManager) -> AdminUserRead:
     """Clear the user's failed-login streak and lift any password-login lock. Answers the
-    unlocked user; unlocking a user who is not locked changes nothing."""
-    await lockouts.clear(email=user.email)
+    unlocked user; unlocking a user who is not locked changes nothing (it is recorded all the same)."""
+    await lockouts.unlock(email=user.email, user_id=user.id, actor=Actor.of(admin))
     return await _admin_view(user, lockouts)
 
 
 @router.post("/{user_id}/revoke-sessions", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep) -> None:
+async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin: UserManager) -> None:
     """End every session of the user: all their refresh tokens and access tokens stop working."""
-    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN)
+    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN, actor=Actor.of(admin))
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user: TargetUser, users: UserServiceDep) -> None:
-    await users.delete(target=user)
+async def delete_user(user: TargetUser, users: UserServiceDep, admin: UserManager) -> None:
+    await users.delete(target=user, actor=Actor.of(admin))
 
 
 async def _admin_views(users: Sequence[User], lockouts: LockoutService) -> list[AdminUserRead]:

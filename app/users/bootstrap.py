@@ -7,6 +7,8 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from app.audit.recorder import record_event
+from app.audit.types import SYSTEM, EventType
 from app.config import ConfigurationError, Settings
 from app.core.passwords import PasswordHasher
 from app.core.roles import Role
@@ -69,7 +71,7 @@ async def create_admin(
     data = admin_data(email=email, password=password)
     async with database.sessionmaker() as db:
         try:
-            return await UserService(db=db, passwords=passwords, policy=policy).create(data=data)
+            return await UserService(db=db, passwords=passwords, policy=policy).create(data=data, actor=SYSTEM)
         except PasswordRejected as error:
             raise AdminNotCreated(f"the admin password is refused: {refusal(error)}") from error
         except UserAlreadyExists as error:
@@ -82,7 +84,18 @@ async def promote_to_admin(*, database: Database, passwords: PasswordHasher, ema
         user = await UserService(db=db, passwords=passwords).get_by_email(email=email)
         if user is None:
             raise AdminNotCreated(f"no account with the email {email}")
+        was_role, was_active = user.role, user.is_active
         user.role, user.is_active = Role.ADMIN, True
+        changed = sorted(
+            field for field, before in (("role", was_role), ("is_active", was_active)) if before != getattr(user, field)
+        )
+        if changed:
+            record_event(db, EventType.USER_UPDATED, actor=SYSTEM, target_user_id=user.id, details={"fields": changed})
+        if was_role is not Role.ADMIN:
+            details = {"from": was_role, "to": Role.ADMIN}
+            record_event(db, EventType.USER_ROLE_CHANGED, actor=SYSTEM, target_user_id=user.id, details=details)
+        if not was_active:
+            record_event(db, EventType.USER_REACTIVATED, actor=SYSTEM, target_user_id=user.id)
         await db.commit()
         return user
 

@@ -27,6 +27,8 @@ from sqlalchemy import ColumnElement, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import record_event
+from app.audit.types import Actor, EventType
 from app.authstate.errors import ApiKeyNotAllowed
 from app.core.emails import normalise_email
 from app.core.identity import Caller, Credential
@@ -145,11 +147,17 @@ class UserService:
     # --- creating ------------------------------------------------------------------------------
     async def register(self, *, email: str, password: str, on_created: Callable[[User], None] | None = None) -> User:
         """Self-registration: a user account, unverified, whatever else the request asked for."""
-        return await self.create(data=AdminUserCreate(email=email, password=password), on_created=on_created)
+        return await self.create(
+            data=AdminUserCreate(email=email, password=password), actor=None, on_created=on_created
+        )
 
-    async def create(self, *, data: AdminUserCreate, on_created: Callable[[User], None] | None = None) -> User:
+    async def create(
+        self, *, data: AdminUserCreate, actor: Actor | None, on_created: Callable[[User], None] | None = None
+    ) -> User:
         """`on_created` runs inside the creating transaction, with the row's id set: what it adds
-        to the session (a verification mail) commits with the account, or not at all."""
+        to the session (a verification mail) commits with the account, or not at all. `actor`
+        None is a registration (`user.registered`, by the account itself); otherwise whoever
+        created the account (`user.created`: an admin, or `system` at start-up)."""
         with self.passwords.admission():  # before any database work: a full queue costs nothing
             self.policy.check(data.password, email=data.email, creating=True)
             hashed_password = await self.passwords.hash_async(data.password)
@@ -164,6 +172,13 @@ class UserService:
             is_verified=data.is_verified,
         )
         self.db.add(user)
+        record_event(
+            self.db,
+            EventType.USER_REGISTERED if actor is None else EventType.USER_CREATED,
+            actor=actor or Actor.user(user.id),
+            target_user_id=user.id,
+            details={"email": user.email, "role": user.role, "is_verified": user.is_verified},
+        )
         if on_created is not None:
             on_created(user)
         try:
@@ -198,7 +213,9 @@ class UserService:
         if new_email is not None:
             await self._request_email_change(user, new_email)
         if changes.get("password") is not None:
-            user = await self._apply(user, {"password": changes["password"]}, keep_session_id=current_session_id)
+            user = await self._apply(
+                user, {"password": changes["password"]}, actor=Actor.user(user.id), keep_session_id=current_session_id
+            )
         return SelfUpdate(user=user, pending_email=new_email)
 
     async def _check_current_password(self, user: User, password: str | None, lockouts: LockoutService) -> None:
@@ -211,7 +228,7 @@ class UserService:
             raise CurrentPasswordInvalid()
         verified, _ = await self.passwords.verify_async(password, user.hashed_password)
         if not verified:
-            await lockouts.record_failure(email=user.email)
+            await lockouts.record_failure(email=user.email, user_id=user.id)
             raise CurrentPasswordInvalid()
         if lockout.failed_count:
             await lockouts.clear(email=user.email)
@@ -224,6 +241,13 @@ class UserService:
             token = self.mail.email_change.issue(user, new_email=new_email)
             self.mail.outbox.enqueue(self.db, kind=MailKind.CONFIRM_EMAIL_CHANGE, to=new_email, token=token)
             self._notify(MailKind.EMAIL_CHANGE_REQUESTED, to=user.email, new_email=new_email)
+        record_event(
+            self.db,
+            EventType.EMAIL_CHANGE_REQUESTED,
+            actor=Actor.user(user.id),
+            target_user_id=user.id,
+            details={"email": user.email, "new_email": new_email},
+        )
         await self.db.commit()
 
     async def confirm_email_change(self, *, token: str) -> User:
@@ -238,7 +262,7 @@ class UserService:
             raise EmailChangeBadToken()  # used, or the email or password changed since
         if await self.get_by_email(email=request.new_email) is not None:
             raise EmailAlreadyUsed()
-        return await self._apply(user, {"email": request.new_email, "is_verified": True})
+        return await self._apply(user, {"email": request.new_email, "is_verified": True}, actor=Actor.user(user.id))
 
     def _notify(self, kind: MailKind, *, to: str, **details: str) -> None:
         if self.mail is not None and kind in self.mail.notices:
@@ -256,26 +280,31 @@ class UserService:
         logs_in_differently = changes.get("email") is not None or changes.get("password") is not None
         if actor.id == target.id and actor.credential is Credential.API_KEY and logs_in_differently:
             raise ApiKeyNotAllowed()  # a key never changes how its own owner logs in
-        return await self._apply(target, changes, keep_session_id=current_session_id)
+        return await self._apply(
+            target, changes, actor=Actor.of(actor), by_admin=True, keep_session_id=current_session_id
+        )
 
     async def set_password(self, *, user: User, password: str) -> User:
         """A password reset: every session of the user ends."""
-        return await self._apply(user, {"password": password}, password_reset=True)
+        return await self._apply(user, {"password": password}, actor=Actor.user(user.id), password_reset=True)
 
     async def mark_verified(self, *, user: User) -> User:
-        return await self._apply(user, {"is_verified": True})
+        """The verification link was followed: whoever holds the mailbox is the account's owner."""
+        return await self._apply(user, {"is_verified": True}, actor=Actor.user(user.id))
 
     async def rehash(self, *, user: User, hashed_password: str) -> None:
         """Store a stronger hash of the same password (sessions stay: the password is unchanged)."""
         user.hashed_password = hashed_password
         await self.db.commit()
 
-    async def delete(self, *, target: User) -> None:
+    async def delete(self, *, target: User, actor: Actor) -> None:
         await self.db.commit()
         await self._lock_for_change(target, with_admins=True)
         is_active_admin = target.role is Role.ADMIN and target.is_active
+        target_id, details = target.id, {"email": target.email, "role": target.role}
         await self.db.delete(target)
         await self.db.flush()
+        record_event(self.db, EventType.USER_DELETED, actor=actor, target_user_id=target_id, details=details)
         if is_active_admin:
             await self._refuse_if_no_admin_left()
         await self.db.commit()
@@ -285,6 +314,8 @@ class UserService:
         user: User,
         requested: dict[str, Any],
         *,
+        actor: Actor,
+        by_admin: bool = False,
         keep_session_id: uuid.UUID | None = None,
         password_reset: bool = False,
     ) -> User:
@@ -309,6 +340,7 @@ class UserService:
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
             await end_user_sessions(self.db, user_id=user.id, reason=reason, keep=keep_session_id)
+        was = {"email": user.email, "is_active": user.is_active, "role": user.role, "is_verified": user.is_verified}
         was_email, was_active = user.email, user.is_active
         for field, value in changes.items():
             setattr(user, field, value)
@@ -318,6 +350,9 @@ class UserService:
             await self.db.rollback()
             raise EmailAlreadyUsed() from error
         self._notify_changes(user, changes, was_email=was_email, was_active=was_active, password_reset=password_reset)
+        self._record_changes(
+            user, requested, changes, was=was, actor=actor, by_admin=by_admin, password_reset=password_reset
+        )
         if loses_admin:
             await self._refuse_if_no_admin_left()
         await self.db.commit()
@@ -336,6 +371,47 @@ class UserService:
             self._notify(MailKind.ACCOUNT_DEACTIVATED, to=user.email)
         if changes.get("is_active") is True and not was_active:
             self._notify(MailKind.ACCOUNT_REACTIVATED, to=user.email)
+
+    def _record_changes(
+        self,
+        user: User,
+        requested: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        was: dict[str, Any],
+        actor: Actor,
+        by_admin: bool,
+        password_reset: bool,
+    ) -> None:
+        """The audit events of a change, in its transaction: `user.updated` (an admin's change,
+        naming the fields) and the specific type of each field that changed."""
+        changed = {
+            field
+            for field in changes
+            if field == "hashed_password" or (field in was and was[field] != changes[field]) or field not in was
+        }
+        if not changed:
+            return
+
+        def record(kind: EventType, details: dict[str, Any] | None = None) -> None:
+            record_event(self.db, kind, actor=actor, target_user_id=user.id, details=details)
+
+        if by_admin:
+            # `is_verified` reset by a new email is part of the email change, not a field of its own.
+            names = {"password" if field == "hashed_password" else field for field in changed}
+            if "is_verified" not in requested:
+                names.discard("is_verified")
+            record(EventType.USER_UPDATED, {"fields": sorted(names)})
+        if "role" in changed:
+            record(EventType.USER_ROLE_CHANGED, {"from": was["role"], "to": changes["role"]})
+        if "is_active" in changed:
+            record(EventType.USER_DEACTIVATED if changes["is_active"] is False else EventType.USER_REACTIVATED)
+        if "is_verified" in changed and changes["is_verified"] is True and "email" not in changed:
+            record(EventType.USER_VERIFIED)
+        if "hashed_password" in changed:
+            record(EventType.PASSWORD_RESET if password_reset else EventType.PASSWORD_CHANGED, {"by_admin": by_admin})
+        if "email" in changed:
+            record(EventType.EMAIL_CHANGED, {"from": was["email"], "to": changes["email"]})
 
     async def _column_values(
         self, user: User, requested: dict[str, Any], *, hashed_password: str | None

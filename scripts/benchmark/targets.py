@@ -17,7 +17,7 @@ def rows(results: Results) -> list[Row]:
     """Every target's row: targets 1 to 7 and the reference app's figures on one SQLite worker,
     then target 8 (2 workers against 1 on PostgreSQL and Redis), then target 9 (a registration
     burst on each backend)."""
-    return sqlite_rows(results) + scaleout_rows(results) + overload_rows(results)
+    return sqlite_rows(results) + scaleout_rows(results) + overload_rows(results) + audit_rows(results)
 
 
 def sqlite_rows(results: Results) -> list[Row]:
@@ -258,4 +258,54 @@ def overload_rows(results: Results) -> list[Row]:
     return [
         backend_row(letter, backend, label)
         for letter, (backend, (label, _)) in zip("ab", BACKENDS.items(), strict=True)
+    ]
+
+
+def audit_rows(results: Results) -> list[Row]:
+    """Target 10: login throughput with audit events recorded over the same without (at most a
+    10% loss), and the audit listing's p50 at 1,000,000 events over 1,000."""
+
+    def logins() -> dict[str, Any]:
+        figures: dict[str, Any] = section(results, "audit")["logins"]
+        for label in ("audited", "unaudited"):
+            for measured in figures[label]["rounds"]:
+                if measured["failures"]:
+                    raise Unavailable("INVALID", f"failed logins during the load: {measured['failures']}")
+        return figures
+
+    def login_ratio() -> tuple[float, list[dict[str, Any]]]:
+        return logins()["audited"]["logins_per_s"] / logins()["unaudited"]["logins_per_s"], []
+
+    def login_note() -> str:
+        figures = logins()
+        return f"{figures['audited']['logins_per_s']:.2f} vs {figures['unaudited']['logins_per_s']:.2f} logins/s"
+
+    def listing(size: str, route: str) -> dict[str, Any]:
+        figures: dict[str, Any] = section(results, "audit")["listing"][size][route]
+        return figures
+
+    def size_ratio(route: str) -> tuple[float, list[dict[str, Any]]]:
+        large, small = listing("1m", route), listing("1k", route)
+        return large["latency_ms"]["p50"] / small["latency_ms"]["p50"], [*large["rounds"], *small["rounds"]]
+
+    def size_note(route: str) -> str:
+        large, small = listing("1m", route), listing("1k", route)
+        return f"{small['latency_ms']['p50']:.2f} -> {large['latency_ms']['p50']:.2f} ms"
+
+    return [
+        row("10a", "logins/s with audit events / without", ">= 0.9", login_ratio, login_note),
+        row(
+            "10b",
+            "/admin/audit-events?target_user_id p50, 1M events / 1k",
+            "<= 1.5",
+            lambda: size_ratio("by_target"),
+            lambda: size_note("by_target"),
+        ),
+        row(
+            "10c",
+            "/admin/audit-events?type p50, 1M events / 1k",
+            "<= 1.5",
+            lambda: size_ratio("by_type"),
+            lambda: size_note("by_type"),
+        ),
     ]

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from app.audit.types import SYSTEM
 from app.core.identity import Caller, Credential, UserSnapshot
 from app.core.roles import Role
 from app.users.errors import LastAdminError
@@ -48,7 +49,7 @@ def passwords(app):
 async def create(database, passwords, role: Role) -> User:
     async with database.sessionmaker() as db:
         data = AdminUserCreate(email=f"{role.value}-{uuid.uuid4().hex[:8]}@example.com", password="x" * 16, role=role)
-        return await UserService(db=db, passwords=passwords).create(data=data)
+        return await UserService(db=db, passwords=passwords).create(data=data, actor=SYSTEM)
 
 
 async def change(database, passwords, actor: Caller, user_id: uuid.UUID, role: Role) -> None:

@@ -82,6 +82,9 @@ PROTECTED_ROUTES = [
     Route("DELETE", "/admin/users/{user_id}/mfa", ADMIN, 204),
     Route("GET", "/admin/mail", ADMIN, 200),
     Route("POST", "/admin/mail/{mail_id}/retry", ADMIN, 202),
+    # The audit trail.
+    Route("GET", "/admin/audit-events", ADMIN, 200),
+    Route("GET", "/users/me/security-events", ALL, 200),
 ]
 
 PUBLIC_ROUTES = {

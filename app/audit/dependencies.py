@@ -1,0 +1,42 @@
+"""The injected audit service, and the listing parameters both audit routes share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from app.audit.service import AuditService, event_types
+from app.http.services import DbSession
+
+MAX_AUDIT_PAGE = 200
+DEFAULT_AUDIT_PAGE = 50
+
+
+async def get_audit_service(db: DbSession) -> AuditService:
+    return AuditService(db=db)
+
+
+AuditServiceDep = Annotated[AuditService, Depends(get_audit_service)]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    limit: int
+    cursor: str | None
+    types: tuple[str, ...]
+
+
+def get_audit_page(
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE, description="Events per page")] = DEFAULT_AUDIT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=200, description="The `next_cursor` of the previous page")] = None,
+    type: Annotated[
+        str | None,
+        Query(max_length=64, description="An event type (`login.failed`), or a prefix ending in `.` (`login.`)"),
+    ] = None,
+) -> AuditPage:
+    return AuditPage(limit=limit, cursor=cursor or None, types=event_types(type) if type else ())
+
+
+AuditPageParams = Annotated[AuditPage, Depends(get_audit_page)]
