@@ -22,6 +22,8 @@ from app.auth.router import router as auth_router
 from app.authstate.authenticator import Authenticator
 from app.authstate.state import AuthState, Loaders
 from app.config import Settings, get_settings
+from app.console.pages import router as console_pages_router
+from app.console.session_router import router as console_session_router
 from app.container import Services
 from app.core.access_tokens import AccessTokenCodec
 from app.core.passwords import PasswordHasher
@@ -156,6 +158,8 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         admin_api_keys_router,
         admin_mfa_router,
         admin_mail_router,
+        console_session_router,
+        console_pages_router,
     )
     for router in routers:
         app.include_router(router)
