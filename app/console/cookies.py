@@ -14,7 +14,8 @@ SESSION_PATH = "/console/session"
 
 def cookie_path(request: Request) -> str:
     """The session routes' path, under the root path the service is mounted at."""
-    return request.scope.get("root_path", "").rstrip("/") + SESSION_PATH
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/") + SESSION_PATH
 
 
 def set_refresh_cookie(response: Response, *, request: Request, settings: Settings, refresh_token: str) -> None:
