@@ -1,6 +1,6 @@
 // The API client: the access token lives in this module's memory only; the refresh token is in an
-// HttpOnly cookie that only the console's session routes receive. Nothing is ever written to
-// localStorage or sessionStorage.
+// HttpOnly cookie that only the console's session routes receive. Nothing is ever written to the
+// browser's storage, local or per-tab.
 
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const CONSOLE = ROOT + "/console";
