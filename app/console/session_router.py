@@ -28,14 +28,14 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.adapter import LOGIN_ROUTE, PasswordLoginDep, UserManager, get_user_manager
-from app.auth.errors import InvalidCredentials, InvalidTokenRequest, UserNotVerified
+from app.auth.errors import InvalidCredentials, InvalidTokenRequest
 from app.auth.mfa_login import MFA_ROUTE, login_second_factor
 from app.auth.schemas import TokenResponse
 from app.console.cookies import clear_refresh_cookie, refresh_token_of, set_refresh_cookie
 from app.console.csrf import require_console_request
 from app.console.errors import ConsoleRequestRefused
 from app.http.responses import NO_STORE
-from app.http.responses_doc import MFA_REQUIRED, error_responses
+from app.http.responses_doc import error_responses
 from app.http.services import ClientInfoDep, ServicesDep, get_services
 from app.mfa.dependencies import MfaServiceDep
 from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
@@ -87,7 +87,7 @@ def _signed_in(request: Request, services: ServicesDep, tokens: TokenResponse) -
     name="console:session.login",
     response_model=ConsoleTokens,
     dependencies=[Depends(counted_as(LOGIN_ROUTE))],
-    responses=error_responses(InvalidCredentials, UserNotVerified, MFA_REQUIRED, RateLimited, ConsoleRequestRefused),
+    responses=error_responses(RateLimited, ConsoleRequestRefused),  # the login's own: SERVICE_ERRORS
 )
 async def sign_in(
     request: Request,

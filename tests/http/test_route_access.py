@@ -98,6 +98,11 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/verify"),
     ("POST", "/auth/confirm-email-change"),
+    # The console's cookie sign-in (tests/console/test_session_routes.py): credentials in, not a caller.
+    ("POST", "/console/session"),
+    ("POST", "/console/session/mfa"),
+    ("POST", "/console/session/refresh"),
+    ("POST", "/console/session/logout"),
 }
 
 
