@@ -57,9 +57,9 @@ class BrowserPage:
     page: Page
     service: Service
     errors: list[str] = field(default_factory=list)
-    failed_loads: list[int] = field(default_factory=list)
+    failed_loads: list[tuple[int, str]] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
-    allowed_statuses: set[int] = field(default_factory=set)
+    allowed: set[tuple[int, str]] = field(default_factory=set)
 
     def install(self) -> None:
         self.page.on("console", self._on_console)
@@ -71,7 +71,8 @@ class BrowserPage:
             return
         failed = FAILED_LOAD.search(message.text)
         if failed:
-            self.failed_loads.append(int(failed.group(1)))
+            path = urlsplit(message.location.get("url", "")).path
+            self.failed_loads.append((int(failed.group(1)), path))
         else:
             self.errors.append(message.text)
 
@@ -83,9 +84,10 @@ class BrowserPage:
             self.blocked.append(route.request.url)
             route.abort("internetdisconnected")
 
-    def allow(self, *statuses: int) -> None:
-        """API refusals this test provokes on purpose (the browser logs each failed request)."""
-        self.allowed_statuses.update(statuses)
+    def allow(self, status: int, path: str) -> None:
+        """An API refusal this test provokes on purpose (the browser logs each failed request):
+        `status` answered by `path` (a path of the service, e.g. /console/session)."""
+        self.allowed.add((status, path))
 
     # --- navigation and forms -----------------------------------------------------------
     def open(self, path: str) -> None:
@@ -130,7 +132,7 @@ class BrowserPage:
     # --- what must hold at the end of every test -------------------------------------------
     def check_clean(self) -> None:
         assert not self.errors, f"the browser's console reported errors: {self.errors}"
-        unexpected = [status for status in self.failed_loads if status not in self.allowed_statuses]
+        unexpected = [load for load in self.failed_loads if load not in self.allowed]
         assert not unexpected, f"requests failed that the test did not expect: {unexpected}"
         assert not self.blocked, f"the page tried to reach other hosts: {self.blocked}"
         self.check_no_readable_token()
