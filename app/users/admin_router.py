@@ -30,12 +30,41 @@ async def list_users(
     page: PageParams,
     role: Role | None = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=320, description="Part of the email"), StorableText] = None,
+    is_verified: bool | None = None,
+    locked: Annotated[
+        bool | None, Query(description="true: locked out of password login right now (see `locked_until`)")
+    ] = None,
+    mfa_enabled: Annotated[bool | None, Query(description="true: has a confirmed second factor")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=320,
+            description="Part of the email, at least 3 characters (fewer -> 422 QUERY_TOO_SHORT), "
+            "case-insensitive",
+        ),
+        StorableText,
+    ] = None,
 ) -> UserPage:
-    found, total = await users.list(
-        limit=page.limit, offset=page.offset, role=role, is_active=is_active, email_contains=q
+    """Newest first. `total` is exact when `total_exact` is true; with a search or the
+    `is_verified`, `locked` or `mfa_enabled` filters, matches are counted up to 10,000, and beyond
+    that `total` is 10,000 with `total_exact: false`."""
+    found = await users.list(
+        limit=page.limit,
+        offset=page.offset,
+        role=role,
+        is_active=is_active,
+        is_verified=is_verified,
+        mfa_enabled=mfa_enabled,
+        locked=locked,
+        email_contains=q,
     )
-    return UserPage(items=await _admin_views(found, lockouts), total=total, limit=page.limit, offset=page.offset)
+    return UserPage(
+        items=await _admin_views(found.users, lockouts),
+        total=found.total,
+        total_exact=found.exact,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
