@@ -15,6 +15,7 @@ from app.http.rbac import UserManager, require
 from app.lockout.dependencies import LockoutServiceDep
 from app.lockout.service import LockoutService
 from app.sessions.dependencies import SessionServiceDep
+from app.sessions.schemas import SessionRead
 from app.sessions.service import RevokedReason
 from app.users.dependencies import PasswordAdmission, TargetUser, UserServiceDep
 from app.users.models import User
@@ -101,7 +102,23 @@ async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUse
 
 @router.post("/{user_id}/revoke-sessions", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep) -> None:
-    """End every session of the user: all their refresh tokens and access tokens stop working."""
+    """End every session of the user: all their refresh tokens and access tokens stop working.
+    The same as `DELETE /admin/users/{user_id}/sessions`."""
+    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN)
+
+
+@router.get("/{user_id}/sessions", response_model=list[SessionRead])
+async def list_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin: UserManager) -> list[SessionRead]:
+    """The user's active sessions, most recently used first, in the shape of `GET /users/me/sessions`
+    (`current` marks the session of the admin's own token, when the user is the admin)."""
+    found = await sessions.list_active(user_id=user.id)
+    return [SessionRead.of(session, current_session_id=admin.session_id) for session in found]
+
+
+@router.delete("/{user_id}/sessions", status_code=status.HTTP_204_NO_CONTENT)
+async def end_user_sessions(user: TargetUser, sessions: SessionServiceDep) -> None:
+    """End every session of the user (the admin's own too, when the user is the admin): all their
+    refresh tokens and access tokens stop working."""
     await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN)
 
 
