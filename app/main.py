@@ -32,6 +32,8 @@ from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.db.reachable import wait_until_reachable
 from app.health.router import router as health_router
+from app.health.status import router as admin_status_router
+from app.health.status import service_version
 from app.http.access_log import install_access_log_filter
 from app.http.caller import get_caller
 from app.http.database_errors import install_database_error_handlers
@@ -115,7 +117,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
 
     app = FastAPI(
         title="Gatehouse",
-        version="0.1.0",
+        version=service_version(),
         description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         admin_api_keys_router,
         admin_mfa_router,
         admin_mail_router,
+        admin_status_router,
         console_session_router,
         console_pages_router,
     )

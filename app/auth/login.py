@@ -91,7 +91,7 @@ class PasswordLogin:
         else:
             verified, new_hash = await self.passwords.verify_async(password, user.hashed_password)
         if user is None or not verified or not user.is_active:  # step 4
-            failed = await self.lockouts.record_failure(email=email)
+            failed = await self.lockouts.record_failure(email=email, user_id=None if user is None else user.id)
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
         if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
             raise UserNotVerified()

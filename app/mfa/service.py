@@ -298,7 +298,7 @@ class MfaService:
             .execution_options(synchronize_session=False)
         )
         await self.db.commit()
-        state = await self.lockouts.record_failure(email=email)  # commits
+        state = await self.lockouts.record_failure(email=email, user_id=user_id)  # commits
         if state.is_locked(utcnow()):
             await self.db.execute(delete(MfaChallenge).where(MfaChallenge.user_id == user_id))
             await self.db.commit()

@@ -51,3 +51,12 @@ class PasswordRejected(DomainError):
     def body(self) -> dict[str, Any]:
         code = self.create_code if self.creating else self.code
         return {"detail": {"code": code, "reason": self.reason}, "message": self.reason}
+
+
+class SearchTermTooShort(DomainError):
+    """A part of an email of 1 or 2 characters: no trigram index can find it, and reading every
+    account to look for it would cost a million rows."""
+
+    status_code = 422
+    code = "QUERY_TOO_SHORT"
+    message = "Search for at least 3 characters of the email."
