@@ -111,6 +111,13 @@ class BrowserPage:
         self.page.get_by_role("button", name="Sign out").click()
         self.heading("Sign in")
 
+    def sign_out_if_signed_in(self) -> None:
+        if self.page.get_by_role("button", name="Sign out").count():
+            self.sign_out()
+
+    def mail_notice(self, address: str, subject_part: str) -> None:
+        self.service.mail_to(address, subject_part=subject_part)
+
     def nav(self, name: str) -> None:
         self.page.get_by_role("navigation", name="Console").get_by_role("link", name=name, exact=True).click()
 

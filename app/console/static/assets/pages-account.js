@@ -95,7 +95,7 @@ export const KEY_HEADERS = ["Name", "Prefix", "Role cap", "Created", "Expires", 
 export async function apiKeysPage({ state }) {
   const keys = await api("GET", "/api-keys");
   const shown = h("div", { "aria-live": "polite" });
-  const roles = Object.keys(ROLE_RANK).filter((role) => ROLE_RANK[role] <= ROLE_RANK[state.me.role]).reverse();
+  const roles = Object.keys(ROLE_RANK).reverse();
   const revoke = (key) => actionButton("Revoke", async () => {
     await api("DELETE", `/api-keys/${key.id}`);
     await render();
@@ -103,7 +103,10 @@ export async function apiKeysPage({ state }) {
   const create = form({
     fields: [
       field("Name", { name: "name", required: true, hint: "What the key is for, e.g. nightly export." }),
-      field("Role cap", { name: "role", kind: "select", options: roles.map((role) => [role, role]), value: state.me.role }),
+      field("Role cap", {
+        name: "role", kind: "select", options: roles.map((role) => [role, role]), value: state.me.role,
+        hint: "What the key may do: at most what your own role allows.",
+      }),
       field("Expires (optional)", { name: "expires_at", kind: "datetime-local", hint: "Leave empty for a key that does not expire." }),
     ],
     submit: "Create key",
@@ -206,7 +209,7 @@ export async function mfaPage() {
 
 export function eventRows(items) {
   return items.map((event) => h("tr", {},
-    h("td", { text: when(event.created_at || event.at || event.occurred_at) }),
+    h("td", { text: when(event.occurred_at) }),
     h("td", {}, h("code", { text: event.type })),
     h("td", { text: event.ip_address || "—" }),
     h("td", { text: describe(event) })));
@@ -214,13 +217,16 @@ export function eventRows(items) {
 
 function describe(event) {
   const parts = [];
-  if (event.actor_email) parts.push(`by ${event.actor_email}`);
-  else if (event.actor_id) parts.push(`by ${event.actor_id}`);
-  if (event.target_email) parts.push(`on ${event.target_email}`);
-  else if (event.target_user_id && event.target_user_id !== event.actor_id) parts.push(`on ${event.target_user_id}`);
-  const details = event.details || event.data;
+  const actor = event.actor || {};
+  if (actor.kind === "user" && actor.id && actor.id !== event.target_user_id) parts.push(`by user ${actor.id}`);
+  else if (actor.kind === "api_key") parts.push(`by API key ${actor.id}`);
+  else if (actor.kind === "system") parts.push("by the service");
+  if (event.target_user_id && actor.id !== event.target_user_id) parts.push(`on user ${event.target_user_id}`);
+  const details = event.details;
   if (details && typeof details === "object") {
-    for (const [name, value] of Object.entries(details)) parts.push(`${name}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+    for (const [name, value] of Object.entries(details)) {
+      parts.push(`${name.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+    }
   }
   if (event.user_agent) parts.push(device(event.user_agent));
   return parts.join("; ") || "—";
