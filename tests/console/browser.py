@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from tests.mail.smtp import Inbox
+from tests.mail.smtp import Inbox, SmtpServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -33,6 +33,7 @@ class Service:
     inbox: Inbox
     admin_email: str
     admin_password: str
+    smtp: SmtpServer
 
     def mail_to(self, address: str, *, subject_part: str, timeout_s: float = 15) -> EmailMessage:
         deadline = time.monotonic() + timeout_s
@@ -143,6 +144,9 @@ class BrowserPage:
         assert not unexpected, f"requests failed that the test did not expect: {unexpected}"
         assert not self.blocked, f"the page tried to reach other hosts: {self.blocked}"
         self.check_no_readable_token()
+        if self.page.url.startswith(self.service.url):
+            shown = self.page.inner_text("body")
+            assert not re.search(r"\b(null|undefined|NaN|\[object Object\])\b", shown), shown
 
     def check_no_readable_token(self) -> None:
         if not self.page.url.startswith(self.service.url):

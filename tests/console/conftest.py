@@ -65,7 +65,9 @@ def console_service(tmp_path_factory: pytest.TempPathFactory, databases: Databas
             process = gatehouse(Path(workdir), env, port=port)
             process.start()
             try:
-                yield Service(url=url, inbox=smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+                yield Service(
+                    url=url, inbox=smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD, smtp=smtp
+                )
             finally:
                 process.stop()
     finally:

@@ -73,11 +73,10 @@ function navigation() {
     : [];
   const out = h("button", { type: "button", class: "link", text: "Sign out" });
   out.addEventListener("click", async () => { await signOut(); state.me = null; go("/sign-in"); });
-  nav.replaceChildren(
-    h("ul", {}, items.map((item) => h("li", {}, item))),
-    adminItems.length ? h("ul", { class: "admin" }, adminItems.map((item) => h("li", {}, item))) : null,
-    h("p", { class: "who" }, h("span", { text: `${state.me.email} (${state.me.role})` }), " ", out),
-  );
+  const parts = [h("ul", {}, items.map((item) => h("li", {}, item)))];
+  if (adminItems.length) parts.push(h("ul", { class: "admin" }, adminItems.map((item) => h("li", {}, item))));
+  parts.push(h("p", { class: "who" }, h("span", { text: `${state.me.email} (${state.me.role})` }), " ", out));
+  nav.replaceChildren(...parts);
 }
 
 export async function render() {
@@ -107,7 +106,7 @@ export async function render() {
   try {
     const content = await page({ query, args, state });
     if (content) {
-      main.replaceChildren(...[content].flat());
+      main.replaceChildren(...[content].flat().filter((part) => part !== null && part !== undefined));
       const heading = main.querySelector("h1");
       document.title = `${heading ? heading.textContent : "Console"} · Gatehouse`;
       main.focus({ preventScroll: true });
