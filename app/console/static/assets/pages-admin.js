@@ -236,7 +236,28 @@ function statusFacts(object) {
 
 export async function statusPage() {
   const status = await api("GET", "/admin/status");
-  return [h("h1", { text: "Status" }), section("The service", statusFacts(status))];
+  const content = [h("h1", { text: "Status" })];
+  const checks = status.checks || {};
+  content.push(section("The service",
+    h("dl", { class: "facts" },
+      h("dt", { text: "Readiness" }), h("dd", {}, h("strong", { text: status.status })),
+      h("dt", { text: "Version" }), h("dd", { text: status.version })),
+    table(["Check", "State"], Object.entries(checks).map(([name, state]) => h("tr", {},
+      h("td", { text: name.replaceAll("_", " ") }),
+      h("td", { text: typeof state === "object" ? statusText(state) : String(state) }))))));
+  if (status.users) {
+    content.push(section("Accounts by role",
+      table(["Role", "Active", "Inactive"], Object.entries(status.users).map(([role, counts]) => h("tr", {},
+        h("td", { text: role }), h("td", { text: String(counts.active) }), h("td", { text: String(counts.inactive) })))),
+      h("p", { class: "hint", text: `${status.users_total ?? "?"} accounts in all.` })));
+  } else {
+    content.push(section("Accounts by role", message("error", "The counts cannot be read right now.")));
+  }
+  return content;
+}
+
+function statusText(state) {
+  return Object.entries(state).map(([name, value]) => `${name}: ${value}`).join(", ");
 }
 
 export { EVENT_HEADERS };
