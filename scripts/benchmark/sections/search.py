@@ -140,7 +140,9 @@ def _measure(run: Run, server: Any, admin_password: str, size: int, backend: str
     return {
         "users": size,
         "narrow_matches": narrow["total"],
-        "narrow": sequential_latency(run, server, paths["narrow"], f"{backend}, {size:,} users: q={NARROW_TERM}", admin),
+        "narrow": sequential_latency(
+            run, server, paths["narrow"], f"{backend}, {size:,} users: q={NARROW_TERM}", admin
+        ),
         "broad": sequential_latency(run, server, paths["broad"], f"{backend}, {size:,} users: q={BROAD_TERM}", admin),
     }
 
