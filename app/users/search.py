@@ -9,7 +9,7 @@ A page is read newest first. How it is found depends on what the filters select:
   matches are dense, and walking the `created_at` index while checking each email fills the page
   after about (offset + limit) x users / COUNT_LIMIT rows at most.
 * 1 or 2 characters make no trigram, and finding them would mean reading every account: refused
-  with 422 `QUERY_TOO_SHORT` (an empty or blank `q` is no search).
+  with 400 `QUERY_TOO_SHORT` (an empty or blank `q` is no search).
 * `role` and `is_active` are served by the running totals and the `(role, is_active)` index, as
   before; `is_verified`, `mfa_enabled` and `locked` are checked row by row on that walk.
 

@@ -177,7 +177,7 @@ async def test_q_treats_underscores_quotes_and_fts_syntax_literally(client, admi
 async def test_q_of_fewer_than_three_characters_is_refused(client, admin, term):
     response = await client.get("/admin/users", params={"q": term}, headers=admin.headers)
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["detail"] == "QUERY_TOO_SHORT"
     assert response.json()["message"]
 
