@@ -37,6 +37,7 @@ from app.health.status import service_version
 from app.http.access_log import install_access_log_filter
 from app.http.caller import get_caller
 from app.http.database_errors import install_database_error_handlers
+from app.http.docs import DOCS_PAGES, install_docs
 from app.http.errors import install_error_handlers
 from app.http.limits import RequestLimits
 from app.http.middleware import AnnounceAuthChanges
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        # Served by install_docs, with Swagger UI's and ReDoc's files from the package.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_database_error_handlers(app)
@@ -142,7 +146,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     app.add_middleware(
         SecurityHeaders,
         hsts_seconds=settings.hsts_seconds,
-        docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
+        docs_paths=DOCS_PAGES,
     )
     install_access_log_filter()
 
@@ -166,6 +170,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     )
     for router in routers:
         app.include_router(router)
+    install_docs(app)
     document_openapi(app, caller_dependency=get_caller)
     return app
 

@@ -37,7 +37,8 @@ class StatusOut(BaseModel):
     status: str = Field(description='"ready" when every check is "ok", else "unavailable"')
     version: str
     checks: dict[str, CheckStatus] = Field(
-        description='"database" always; "redis" when REDIS_URL is set; "rate_limit_storage" when it is a server of its own'
+        description='"database" always; "redis" when REDIS_URL is set; "rate_limit_storage" when that is a '
+        "server of its own"
     )
     users: dict[Role, RoleCount] | None = Field(
         description="Accounts per role; null while the database does not answer"

@@ -372,6 +372,7 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
         "LAST_ADMIN",
     ),
     "DELETE /admin/users/{user_id}": ("LAST_ADMIN",),
+    "GET /admin/users": ("QUERY_TOO_SHORT",),
     "POST /api-keys": ("API_KEY_ROLE_NOT_ALLOWED", "API_KEY_LIMIT_REACHED"),
 }
 

@@ -40,8 +40,7 @@ async def list_users(
         str | None,
         Query(
             max_length=320,
-            description="Part of the email, at least 3 characters (fewer -> 422 QUERY_TOO_SHORT), "
-            "case-insensitive",
+            description="Part of the email, at least 3 characters (fewer -> 400 QUERY_TOO_SHORT), case-insensitive",
         ),
         StorableText,
     ] = None,

@@ -57,6 +57,5 @@ class SearchTermTooShort(DomainError):
     """A part of an email of 1 or 2 characters: no trigram index can find it, and reading every
     account to look for it would cost a million rows."""
 
-    status_code = 422
     code = "QUERY_TOO_SHORT"
     message = "Search for at least 3 characters of the email."

@@ -9,7 +9,7 @@ A page is read newest first. How it is found depends on what the filters select:
   matches are dense, and walking the `created_at` index while checking each email fills the page
   after about (offset + limit) x users / COUNT_LIMIT rows at most.
 * 1 or 2 characters make no trigram, and finding them would mean reading every account: refused
-  with 422 `QUERY_TOO_SHORT` (an empty or blank `q` is no search).
+  with 400 `QUERY_TOO_SHORT` (an empty or blank `q` is no search).
 * `role` and `is_active` are served by the running totals and the `(role, is_active)` index, as
   before; `is_verified`, `mfa_enabled` and `locked` are checked row by row on that walk.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,10 +134,10 @@ class UserSearch:
         users = await self._page([*conditions, self._unindexed(term)], limit=limit, offset=offset)
         return await self._bounded(users, self._index_matches(term, conditions))
 
-    def _index_matches(self, term: str, conditions: Sequence[ColumnElement[bool]] = ()) -> Select[tuple[object]]:
+    def _index_matches(self, term: str, conditions: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
         """The users whose email contains `term` (and who meet `conditions`), one row each, read
         in the index's order, so that a LIMIT stops the reading early."""
-        one = select(literal_column("1"))
+        one: Select[Any] = select(literal_column("1"))
         if self.dialect == "sqlite":
             if not conditions:
                 return one.select_from(_FTS).where(_fts_match(term))
@@ -169,11 +170,11 @@ class UserSearch:
         )
         return (await self.db.scalars(page)).all()
 
-    async def _count(self, matches: Select[tuple[object]]) -> int:
+    async def _count(self, matches: Select[Any]) -> int:
         """How many rows `matches` selects, counting no further than COUNT_LIMIT + 1."""
         bounded = matches.limit(COUNT_LIMIT + 1).subquery()
         return int(await self.db.scalar(select(func.count()).select_from(bounded)) or 0)
 
-    async def _bounded(self, users: Sequence[User], matches: Select[tuple[object]]) -> Found:
+    async def _bounded(self, users: Sequence[User], matches: Select[Any]) -> Found:
         total = await self._count(matches)
         return Found(users, min(total, COUNT_LIMIT), exact=total <= COUNT_LIMIT)

@@ -26,7 +26,8 @@ async def database(settings) -> AsyncIterator[Database]:
 
 def schema_differences(connection: Connection) -> list:
     context = MigrationContext.configure(
-        connection, opts={
+        connection,
+        opts={
             "compare_type": True,
             "compare_server_default": True,
             "target_metadata": Base.metadata,

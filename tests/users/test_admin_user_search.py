@@ -177,7 +177,7 @@ async def test_q_treats_underscores_quotes_and_fts_syntax_literally(client, admi
 async def test_q_of_fewer_than_three_characters_is_refused(client, admin, term):
     response = await client.get("/admin/users", params={"q": term}, headers=admin.headers)
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["detail"] == "QUERY_TOO_SHORT"
     assert response.json()["message"]
 
@@ -204,7 +204,9 @@ async def test_the_index_follows_email_changes_and_deletions(client, admin, acco
 async def test_the_index_follows_raw_sql_writes(app, client, admin, accounts):
     account = await accounts.create(email="raw.sql@example.com", login=False)
     async with app.state.services.database.sessionmaker() as session:
-        await session.execute(text("UPDATE users SET email = 'rewritten@example.com' WHERE email = 'raw.sql@example.com'"))
+        await session.execute(
+            text("UPDATE users SET email = 'rewritten@example.com' WHERE email = 'raw.sql@example.com'")
+        )
         await session.commit()
 
     assert (await listed(client, admin, q="raw.sql"))["total"] == 0

@@ -16,9 +16,11 @@ async def test_an_admin_lists_a_users_sessions_in_the_shape_of_their_own(client,
     assert listed.status_code == 200
     body = listed.json()
     assert len(body) == 2
-    assert set(body[0]) == set(own.json()[0]) == {
-        "id", "created_at", "last_refreshed_at", "user_agent", "ip_address", "current"
-    }
+    assert (
+        set(body[0])
+        == set(own.json()[0])
+        == {"id", "created_at", "last_refreshed_at", "user_agent", "ip_address", "current"}
+    )
     assert {session["id"] for session in body} == {session["id"] for session in own.json()}
     assert not any(session["current"] for session in body)  # none is the admin's
     assert "console-test/1" in {session["user_agent"] for session in body}

@@ -29,8 +29,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SQLITE_FTS_TABLE = (
-    "CREATE VIRTUAL TABLE users_email_fts USING fts5("
-    "email, content='users', content_rowid='rowid', tokenize='trigram')"
+    "CREATE VIRTUAL TABLE users_email_fts USING fts5(email, content='users', content_rowid='rowid', tokenize='trigram')"
 )
 # The external-content triggers FTS5's documentation gives; the UPDATE one only when the email
 # really changes (the users service rewrites `email` with itself to take SQLite's write lock).
