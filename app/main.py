@@ -121,7 +121,9 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         version=service_version(),
         description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # Swagger UI's persistAuthorization would keep the password and the tokens of Authorize in
+        # the browser's localStorage, where any script of the origin reads them: off.
+        swagger_ui_parameters={"persistAuthorization": False},
         # Served by install_docs, with Swagger UI's and ReDoc's files from the package.
         docs_url=None,
         redoc_url=None,
