@@ -20,6 +20,9 @@ from playwright.sync_api import Page, expect
 
 from tests.mail.smtp import Inbox, SmtpServer
 
+# Assertions wait as long as actions do: two cores shared with the rest of the suite are slow.
+expect.set_options(timeout=20_000)
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

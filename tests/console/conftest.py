@@ -74,8 +74,10 @@ def console_service(tmp_path_factory: pytest.TempPathFactory, databases: Databas
         smtp.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Module-scoped: Playwright's synchronous client runs an event loop of its own in this thread
+    # while it is open, and the suite's asyncio tests cannot run until it is closed again.
     if not CHROMIUM.exists():
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does it)")
     from playwright.sync_api import sync_playwright
