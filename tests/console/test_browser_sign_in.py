@@ -3,6 +3,8 @@ refusals as sentences, and the way out."""
 
 from __future__ import annotations
 
+import re
+
 import pyotp
 from playwright.sync_api import expect
 
@@ -110,3 +112,33 @@ def enrol(console) -> tuple[str, list[str]]:
     console.page.get_by_role("button", name="Confirm").click()
     expect(console.page.locator("ul.codes code")).to_have_count(10)
     return secret, console.page.locator("ul.codes code").all_inner_texts()
+
+
+def test_429_and_503_say_when_to_try_again(console):
+    """The API's 429 and 503 carry Retry-After, in seconds or as an HTTP date (their answers are
+    tested in tests/console/test_session_routes.py); the page turns it into a sentence."""
+    console.allow(429, "/console/session")
+    console.allow(503, "/console/session")
+    answers = iter(
+        [
+            (429, "30", "RATE_LIMITED", "Too many requests from your address."),
+            (503, "Wed, 21 Oct 2065 07:28:00 GMT", "SERVICE_BUSY", "The service is busy."),
+        ]
+    )
+
+    def refuse(route):
+        status, retry_after, code, text = next(answers)
+        route.fulfill(
+            status=status,
+            headers={"Retry-After": retry_after, "Content-Type": "application/json"},
+            body=f'{{"detail": "{code}", "message": "{text}"}}',
+        )
+
+    console.page.route("**/console/session", refuse)
+    console.sign_in(console.service.admin_email, console.service.admin_password)
+    console.says("Too many requests from your address. Try again in 30 seconds.")
+    console.page.get_by_role("button", name="Sign in").click()
+    console.says(re.compile(r"The service is busy\. Try again after .+\."))
+    console.page.unroute("**/console/session")
+    console.page.get_by_role("button", name="Sign in").click()
+    console.heading("My account")

@@ -58,7 +58,8 @@ export function retryText(header, now = Date.now()) {
   const when = Date.parse(value);
   if (Number.isNaN(when)) return "";
   if (when <= now) return "Try again now.";
-  return `Try again after ${new Date(when).toLocaleTimeString()}.`;
+  const moment = new Date(when);
+  return `Try again after ${when - now < 12 * 3600_000 ? moment.toLocaleTimeString() : moment.toLocaleString()}.`;
 }
 
 function sentence(status, body, retryAfter) {
