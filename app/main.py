@@ -27,6 +27,8 @@ from app.auth.router import router as auth_router
 from app.authstate.authenticator import Authenticator
 from app.authstate.state import AuthState, Loaders
 from app.config import Settings, get_settings
+from app.console.pages import router as console_pages_router
+from app.console.session_router import router as console_session_router
 from app.container import Services
 from app.core.access_tokens import AccessTokenCodec
 from app.core.common_passwords import shipped_common_passwords
@@ -36,9 +38,12 @@ from app.db.engine import create_database
 from app.db.migrate import migrate
 from app.db.reachable import wait_until_reachable
 from app.health.router import router as health_router
+from app.health.status import router as admin_status_router
+from app.health.status import service_version
 from app.http.access_log import install_access_log_filter
 from app.http.caller import get_caller
 from app.http.database_errors import install_database_error_handlers
+from app.http.docs import DOCS_PAGES, install_docs
 from app.http.errors import install_error_handlers
 from app.http.limits import RequestLimits
 from app.http.middleware import AnnounceAuthChanges
@@ -122,10 +127,15 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
 
     app = FastAPI(
         title="Gatehouse",
-        version="0.1.0",
+        version=service_version(),
         description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # Swagger UI's persistAuthorization would keep the password and the tokens of Authorize in
+        # the browser's localStorage, where any script of the origin reads them: off.
+        swagger_ui_parameters={"persistAuthorization": False},
+        # Served by install_docs, with Swagger UI's and ReDoc's files from the package.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_database_error_handlers(app)
@@ -148,7 +158,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     app.add_middleware(
         SecurityHeaders,
         hsts_seconds=settings.hsts_seconds,
-        docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
+        docs_paths=DOCS_PAGES,
     )
     install_access_log_filter()
 
@@ -168,9 +178,13 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         admin_mfa_router,
         admin_mail_router,
         admin_audit_router,
+        admin_status_router,
+        console_session_router,
+        console_pages_router,
     )
     for router in routers:
         app.include_router(router)
+    install_docs(app)
     document_openapi(app, caller_dependency=get_caller)
     return app
 

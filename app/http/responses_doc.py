@@ -340,6 +340,12 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
         "LOGIN_USER_NOT_VERIFIED",
         MFA_REQUIRED,
     ),
+    # The console's cookie sign-in runs the same login (app/console/session_router.py).
+    "POST /console/session": (
+        Coded("LOGIN_BAD_CREDENTIALS", headers=("Retry-After",)),
+        "LOGIN_USER_NOT_VERIFIED",
+        MFA_REQUIRED,
+    ),
     "POST /auth/register": (
         library_error("REGISTER_USER_ALREADY_EXISTS", "An account with this email already exists."),
         library_error("REGISTER_INVALID_PASSWORD", "The password policy refuses the password.", reason=True),
@@ -369,6 +375,7 @@ SERVICE_ERRORS: Mapping[str, tuple[ErrorSpec, ...]] = {
         "LAST_ADMIN",
     ),
     "DELETE /admin/users/{user_id}": ("LAST_ADMIN",),
+    "GET /admin/users": ("QUERY_TOO_SHORT",),
     "POST /api-keys": ("API_KEY_ROLE_NOT_ALLOWED", "API_KEY_LIMIT_REACHED"),
 }
 

@@ -4,10 +4,11 @@
 * `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` on every answer but the
   interactive docs: a JSON API loads nothing, and no page of it may be framed.
 * The docs pages (`/docs`, `/redoc`, Swagger UI's OAuth2 redirect) get a policy that lets them
-  run: FastAPI's pages load Swagger UI and ReDoc from the jsdelivr CDN and start them with an
-  inline script. That script is allowed by its SHA-256, computed from the page as it goes out
-  (it names the OpenAPI URL, so it depends on the root path), never by 'unsafe-inline'. Styles
-  may be inline: ReDoc writes its own <style> elements.
+  run, from this origin only: they load Swagger UI and ReDoc from the service itself
+  (`app.http.docs`) and start them with an inline script. That script is allowed by its SHA-256,
+  computed from the page as it goes out (it names the OpenAPI URL, so it depends on the root
+  path), never by 'unsafe-inline'. Styles may be inline: ReDoc writes its own <style> elements.
+  ReDoc runs its search in a worker made from a blob.
 * `Cache-Control: no-store` on the answer to every request that carries credentials
   (`Authorization` or `X-API-Key`): what it returns is that caller's, and no cache may keep it.
   Answers that carry a token or key without being asked with credentials (login, refresh) set
@@ -34,11 +35,11 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DOCS_POLICY = (
     "default-src 'none'; "
     "script-src {scripts}; "
-    "style-src https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; "
+    "img-src 'self' data:; "
     "connect-src 'self'; "
-    "worker-src blob:; "
+    "worker-src 'self' blob:; "
     "base-uri 'none'; "
     "form-action 'self'; "
     "frame-ancestors 'none'"
@@ -64,7 +65,7 @@ def docs_policy(page: bytes) -> str:
             continue
         digest = base64.b64encode(hashlib.sha256(script["code"]).digest()).decode()
         hashes.append(f"'sha256-{digest}'")
-    return DOCS_POLICY.format(scripts=" ".join(["https://cdn.jsdelivr.net", *dict.fromkeys(hashes)]))
+    return DOCS_POLICY.format(scripts=" ".join(["'self'", *dict.fromkeys(hashes)]))
 
 
 class SecurityHeaders:

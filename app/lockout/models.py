@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime
+from app.db.fastapi_users_db import GUID
 
 
 class LoginLockout(Base):
@@ -23,3 +25,6 @@ class LoginLockout(Base):
     failed_count: Mapped[int] = mapped_column(Integer, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # The account that had this email at the latest failure (NULL for none): what lets the admin
+    # list find locked accounts. No foreign key: a streak outlives the account, as for any email.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True, index=True)

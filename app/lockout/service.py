@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,13 +95,16 @@ class LockoutService:
 
     async def record_failure(self, *, email: str, user_id: uuid.UUID | None = None) -> LockoutState:
         """Count one failed login; lock when the streak reaches the threshold (`login.locked`, for
-        the account `user_id` or the email without one). Commits, with whatever the caller added."""
+        the account `user_id` or the email without one). Commits, with whatever the caller added.
+
+        `user_id` is the account that has this email now (None for none): the row names it, so
+        that the admin list can find the accounts that are locked."""
         key = self.key_for(email)
         now = utcnow()
-        insert = self._insert().values(key=key, failed_count=1, last_failed_at=now)
+        insert = self._insert().values(key=key, failed_count=1, last_failed_at=now, user_id=user_id)
         upsert = insert.on_conflict_do_update(
             index_elements=[LoginLockout.key],
-            set_={"failed_count": LoginLockout.failed_count + 1, "last_failed_at": now},
+            set_={"failed_count": LoginLockout.failed_count + 1, "last_failed_at": now, "user_id": user_id},
         ).returning(LoginLockout.failed_count, LoginLockout.locked_until)
         failed_count, locked_until = (await self.db.execute(upsert)).one()
         # The upsert holds the row (PostgreSQL) or the database (SQLite) until the commit, so
@@ -148,6 +151,27 @@ class LockoutService:
 
 def _state_of_values(row: Any) -> LockoutState:
     return LockoutState() if row is None else LockoutState(failed_count=row[0], locked_until=row[1])
+
+
+def locked_account(user_id: ColumnElement[uuid.UUID], *, now: datetime) -> ColumnElement[bool]:
+    """SQL: the account `user_id` is locked out of password login at `now`."""
+    return exists().where(LoginLockout.user_id == user_id, LoginLockout.locked_until > now)
+
+
+def locked_accounts(*, now: datetime) -> Select[tuple[uuid.UUID | None]]:
+    """SQL: the accounts locked out of password login at `now`."""
+    return select(LoginLockout.user_id).where(LoginLockout.locked_until > now, LoginLockout.user_id.is_not(None))
+
+
+async def unlink_account(db: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """The account no longer has the email its streaks count (it changed): they stay, as for any
+    email, but no longer make it "locked". In the caller's transaction."""
+    await db.execute(
+        update(LoginLockout)
+        .where(LoginLockout.user_id == user_id)
+        .values(user_id=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _state_of(row: LoginLockout | None) -> LockoutState:

@@ -16,6 +16,7 @@ from app.http.rbac import UserManager, require
 from app.lockout.dependencies import LockoutServiceDep
 from app.lockout.service import LockoutService
 from app.sessions.dependencies import SessionServiceDep
+from app.sessions.schemas import SessionRead
 from app.sessions.service import RevokedReason
 from app.users.dependencies import PasswordAdmission, TargetUser, UserServiceDep
 from app.users.models import User
@@ -31,12 +32,40 @@ async def list_users(
     page: PageParams,
     role: Role | None = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=320, description="Part of the email"), StorableText] = None,
+    is_verified: bool | None = None,
+    locked: Annotated[
+        bool | None, Query(description="true: locked out of password login right now (see `locked_until`)")
+    ] = None,
+    mfa_enabled: Annotated[bool | None, Query(description="true: has a confirmed second factor")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=320,
+            description="Part of the email, at least 3 characters (fewer -> 400 QUERY_TOO_SHORT), case-insensitive",
+        ),
+        StorableText,
+    ] = None,
 ) -> UserPage:
-    found, total = await users.list(
-        limit=page.limit, offset=page.offset, role=role, is_active=is_active, email_contains=q
+    """Newest first. `total` is exact when `total_exact` is true; with a search or the
+    `is_verified`, `locked` or `mfa_enabled` filters, matches are counted up to 10,000, and beyond
+    that `total` is 10,000 with `total_exact: false`."""
+    found = await users.list(
+        limit=page.limit,
+        offset=page.offset,
+        role=role,
+        is_active=is_active,
+        is_verified=is_verified,
+        mfa_enabled=mfa_enabled,
+        locked=locked,
+        email_contains=q,
     )
-    return UserPage(items=await _admin_views(found, lockouts), total=total, limit=page.limit, offset=page.offset)
+    return UserPage(
+        items=await _admin_views(found.users, lockouts),
+        total=found.total,
+        total_exact=found.exact,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
@@ -75,7 +104,23 @@ async def unlock_user(user: TargetUser, lockouts: LockoutServiceDep, admin: User
 
 @router.post("/{user_id}/revoke-sessions", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin: UserManager) -> None:
-    """End every session of the user: all their refresh tokens and access tokens stop working."""
+    """End every session of the user: all their refresh tokens and access tokens stop working.
+    The same as `DELETE /admin/users/{user_id}/sessions`."""
+    await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN, actor=Actor.of(admin))
+
+
+@router.get("/{user_id}/sessions", response_model=list[SessionRead])
+async def list_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin: UserManager) -> list[SessionRead]:
+    """The user's active sessions, most recently used first, in the shape of `GET /users/me/sessions`
+    (`current` marks the session of the admin's own token, when the user is the admin)."""
+    found = await sessions.list_active(user_id=user.id)
+    return [SessionRead.of(session, current_session_id=admin.session_id) for session in found]
+
+
+@router.delete("/{user_id}/sessions", status_code=status.HTTP_204_NO_CONTENT)
+async def end_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin: UserManager) -> None:
+    """End every session of the user (the admin's own too, when the user is the admin): all their
+    refresh tokens and access tokens stop working."""
     await sessions.end_all(user_id=user.id, reason=RevokedReason.ADMIN, actor=Actor.of(admin))
 
 

@@ -54,3 +54,11 @@ class PasswordRejected(DomainError):
     def body(self) -> dict[str, Any]:
         code = self.create_code if self.creating else self.code
         return {"detail": {"code": code, "reason": self.reason}, "message": self.detail_message}
+
+
+class SearchTermTooShort(DomainError):
+    """A part of an email of 1 or 2 characters: no trigram index can find it, and reading every
+    account to look for it would cost a million rows."""
+
+    code = "QUERY_TOO_SHORT"
+    message = "Search for at least 3 characters of the email."

@@ -86,4 +86,5 @@ class AdminUserRead(UserRead):
 
 
 class UserPage(Page[AdminUserRead]):
-    pass
+    # False when the matches were counted only up to a bound: `total` is then "at least".
+    total_exact: bool = True

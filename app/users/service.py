@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from app.core.passwords import PasswordHasher
 from app.core.roles import Role
 from app.core.text import is_storable
 from app.db.base import utcnow
-from app.lockout.service import LockoutService
+from app.lockout.service import LockoutService, unlink_account
 from app.sessions.service import RevokedReason, end_user_sessions
 from app.users.account_mail import AccountMail
 from app.users.errors import (
@@ -52,6 +52,7 @@ from app.users.models import User, UserCount
 from app.users.models import columns as user_columns
 from app.users.password_policy import DEFAULT_POLICY, PasswordPolicy
 from app.users.schemas import AdminUserCreate, AdminUserUpdate, UserUpdate
+from app.users.search import Found, UserSearch, row_filters, search_term
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,16 @@ class UserService:
         offset: int,
         role: Role | None = None,
         is_active: bool | None = None,
+        is_verified: bool | None = None,
+        mfa_enabled: bool | None = None,
+        locked: bool | None = None,
         email_contains: str | None = None,
-    ) -> tuple[Sequence[User], int]:
-        """A page of users, newest first, and the exact number of users the filters match.
+    ) -> Found:
+        """A page of users, newest first, and how many users the filters match (`app.users.search`).
 
-        Without `email_contains` the total comes from the running totals in `user_counts`, so it
-        costs the same with a thousand users or a million; with it, the matching rows are counted.
+        Without a search or a row filter the total comes from the running totals in `user_counts`,
+        so it costs the same with a thousand users or a million; with one, matches are counted up
+        to `COUNT_LIMIT`.
         """
         counts = await self._counts()
         matching = sum(
@@ -124,20 +129,15 @@ class UserService:
             # rows either way).
             walk = matching * matching >= (offset + limit) * sum(counts.values())
             conditions = _planned_for_sqlite(conditions, walk_created_at=walk)
-        if email_contains:
-            pattern = email_contains.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(user_columns.email.like(f"%{pattern}%", escape="\\"))
-        page = (
-            select(User)
-            .where(*conditions)
-            .order_by(user_columns.created_at.desc(), user_columns.id)
-            .limit(limit)
-            .offset(offset)
+        filters = row_filters(is_verified=is_verified, mfa_enabled=mfa_enabled, locked=locked)
+        term = search_term(email_contains)
+        return await UserSearch(self.db).find(
+            conditions=[*conditions, *filters],
+            term=term,
+            limit=limit,
+            offset=offset,
+            known_total=matching if not filters and term is None else None,
         )
-        users = (await self.db.scalars(page)).all()
-        if email_contains:
-            matching = int(await self.db.scalar(select(func.count()).select_from(User).where(*conditions)) or 0)
-        return users, matching
 
     async def _counts(self) -> dict[tuple[Role, bool], int]:
         """Users per (role, is_active), from the totals the database triggers keep."""
@@ -340,6 +340,8 @@ class UserService:
         if "hashed_password" in changes or changes.get("is_active") is False:
             reason = RevokedReason.PASSWORD_CHANGED if "hashed_password" in changes else RevokedReason.USER_DEACTIVATED
             await end_user_sessions(self.db, user_id=user.id, reason=reason, keep=keep_session_id)
+        if "email" in changes:
+            await unlink_account(self.db, user_id=user.id)  # the old email's streak is not this account's
         was = {"email": user.email, "is_active": user.is_active, "role": user.role, "is_verified": user.is_verified}
         was_email, was_active = user.email, user.is_active
         for field, value in changes.items():

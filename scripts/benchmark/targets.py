@@ -16,8 +16,14 @@ OVERLOAD_P95_OVER_IDLE_P50 = 5
 def rows(results: Results) -> list[Row]:
     """Every target's row: targets 1 to 7 and the reference app's figures on one SQLite worker,
     then target 8 (2 workers against 1 on PostgreSQL and Redis), then target 9 (a registration
-    burst on each backend)."""
-    return sqlite_rows(results) + scaleout_rows(results) + overload_rows(results) + audit_rows(results)
+    burst on each backend), target 10 (the audit trail) and target 11 (the admin user search)."""
+    return (
+        sqlite_rows(results)
+        + scaleout_rows(results)
+        + overload_rows(results)
+        + audit_rows(results)
+        + search_rows(results)
+    )
 
 
 def sqlite_rows(results: Results) -> list[Row]:
@@ -168,6 +174,51 @@ def sqlite_rows(results: Results) -> list[Row]:
             lambda: p50_note(reference()["authenticated_route_during_logins"], reference()["authenticated_route"]),
         ),
     ]
+
+
+# Target 11: the admin email search answers a page in under this many milliseconds (p50).
+SEARCH_P50_MS = 50
+
+
+def search_rows(results: Results) -> list[Row]:
+    """Target 11, two rows per backend: the search's p50 with 1,000,000 users over its p50 with
+    1,000, and its p50 with 1,000,000 users in milliseconds."""
+
+    def measured(backend: str, size: str) -> dict[str, Any]:
+        figures: dict[str, Any] = section(results, "search")[backend][size]["narrow"]
+        return figures
+
+    def ratio(backend: str) -> tuple[float, list[dict[str, Any]]]:
+        large, small = measured(backend, "1m"), measured(backend, "1k")
+        return large["latency_ms"]["p50"] / small["latency_ms"]["p50"], [large, small]
+
+    def absolute(backend: str) -> tuple[float, list[dict[str, Any]]]:
+        large = measured(backend, "1m")
+        return large["latency_ms"]["p50"], [large]
+
+    def note(backend: str) -> str:
+        large, small = measured(backend, "1m"), measured(backend, "1k")
+        broad = section(results, "search")[backend]["1m"]["broad"]["latency_ms"]["p50"]
+        return f"{small['latency_ms']['p50']:.2f} -> {large['latency_ms']['p50']:.2f} ms; broad term {broad:.2f} ms"
+
+    def backend_rows(letter: str, backend: str, label: str) -> list[Row]:
+        return [
+            row(
+                f"11{letter}",
+                f"/admin/users?q= p50, 1M users / 1k users, {label}",
+                "<= 2",
+                lambda: ratio(backend),
+                lambda: note(backend),
+            ),
+            row(
+                f"11{chr(ord(letter) + 1)}",
+                f"/admin/users?q= p50 with 1M users (ms), {label}",
+                f"< {SEARCH_P50_MS}",
+                lambda: absolute(backend),
+            ),
+        ]
+
+    return backend_rows("a", "sqlite", "SQLite") + backend_rows("c", "postgres", "PostgreSQL")
 
 
 def scaleout_rows(results: Results) -> list[Row]:

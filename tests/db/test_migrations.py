@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from app.db.engine import Database, create_database
 from app.db.migrate import alembic_config, current_revision, head_revision, migrate
+from app.db.unmapped import include_name
 from app.tables import Base
 
 
@@ -25,7 +26,13 @@ async def database(settings) -> AsyncIterator[Database]:
 
 def schema_differences(connection: Connection) -> list:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True, "target_metadata": Base.metadata}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "target_metadata": Base.metadata,
+            "include_name": include_name,
+        },
     )
     return compare_metadata(context, Base.metadata)
 

@@ -41,6 +41,9 @@ RATE_LIMITED = {
     ("POST", "/auth/forgot-password"),
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/jwt/mfa"),
+    # The console's sign-in, counted with the two above.
+    ("POST", "/console/session"),
+    ("POST", "/console/session/mfa"),
 }
 # Routes that reach neither the database nor the caller: they never answer 503 SERVICE_BUSY.
 WITHOUT_DATABASE = {("GET", "/health"), ("GET", "/ready"), ("GET", "/.well-known/jwks.json")}

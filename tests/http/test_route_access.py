@@ -63,6 +63,9 @@ PROTECTED_ROUTES = [
     Route("DELETE", "/admin/users/{user_id}", ADMIN, 204),
     Route("POST", "/admin/users/{user_id}/unlock", ADMIN, 200),
     Route("POST", "/admin/users/{user_id}/revoke-sessions", ADMIN, 204),
+    Route("GET", "/admin/users/{user_id}/sessions", ADMIN, 200),
+    Route("DELETE", "/admin/users/{user_id}/sessions", ADMIN, 204),
+    Route("GET", "/admin/status", ADMIN, 200),
     Route("POST", "/items", WRITERS, 201, lambda: {"title": "a new item"}),
     Route("GET", "/items", ALL, 200),
     Route("GET", "/items/{item_id}", ALL, 200),
@@ -101,6 +104,11 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/verify"),
     ("POST", "/auth/confirm-email-change"),
+    # The console's cookie sign-in (tests/console/test_session_routes.py): credentials in, not a caller.
+    ("POST", "/console/session"),
+    ("POST", "/console/session/mfa"),
+    ("POST", "/console/session/refresh"),
+    ("POST", "/console/session/logout"),
 }
 
 

@@ -81,7 +81,7 @@ async def test_list_q_matches_part_of_the_email_case_insensitively(client, admin
 async def test_list_q_treats_like_wildcards_literally(client, admin, accounts):
     await accounts.create(email="carol@example.com", login=False)
 
-    body = (await client.get("/admin/users", params={"q": "%"}, headers=admin.headers)).json()
+    body = (await client.get("/admin/users", params={"q": "c%l"}, headers=admin.headers)).json()
 
     assert body["total"] == 0
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from app.config import get_settings
 from app.db.engine import create_database
+from app.db.unmapped import include_name
 from app.tables import Base
 
 target_metadata = Base.metadata
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=include_name,  # the search indexes made with raw SQL (app.db.unmapped)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts.benchmark.run import Run
-from scripts.benchmark.sections import audit, memory, million, overload, reference, scaleout, throughput
+from scripts.benchmark.sections import audit, memory, million, overload, reference, scaleout, search, throughput
 
 # In run order. A section is a function of the Run that returns its raw figures.
 SECTIONS: dict[str, Callable[[Run], dict[str, Any]]] = {
@@ -20,4 +20,5 @@ SECTIONS: dict[str, Callable[[Run], dict[str, Any]]] = {
     "scaleout": scaleout.scaleout,
     "overload": overload.overload,
     "audit": audit.audit,
+    "search": search.search,
 }
