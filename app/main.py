@@ -17,6 +17,7 @@ from app.api_keys.admin_router import router as admin_api_keys_router
 from app.api_keys.loaders import api_key_loader, api_key_use_recorder
 from app.api_keys.router import router as api_keys_router
 from app.auth.jwks import router as jwks_router
+from app.auth.metadata import router as metadata_router
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
 from app.authstate.authenticator import Authenticator
@@ -36,7 +37,7 @@ from app.http.database_errors import install_database_error_handlers
 from app.http.errors import install_error_handlers
 from app.http.limits import RequestLimits
 from app.http.middleware import AnnounceAuthChanges
-from app.http.openapi import document_openapi
+from app.http.openapi import document_openapi, operation_id
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
 from app.mail.admin_router import router as admin_mail_router
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         description="Accounts, OAuth2 password login with JWT, roles, API keys and rate limits.",
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     install_database_error_handlers(app)
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         api_keys_router,
         auth_router,
         jwks_router,
+        metadata_router,
         admin_users_router,
         admin_api_keys_router,
         admin_mfa_router,
@@ -159,7 +162,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     )
     for router in routers:
         app.include_router(router)
-    document_openapi(app, caller_dependency=get_caller)
+    document_openapi(app, caller_dependency=get_caller, public_url=settings.public_url)
     return app
 
 

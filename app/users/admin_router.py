@@ -32,6 +32,7 @@ async def list_users(
     is_active: bool | None = None,
     q: Annotated[str | None, Query(max_length=320, description="Part of the email"), StorableText] = None,
 ) -> UserPage:
+    """A page of accounts, newest first, filtered by `role`, `is_active` and `q` (part of the email)."""
     found, total = await users.list(
         limit=page.limit, offset=page.offset, role=role, is_active=is_active, email_contains=q
     )
@@ -40,11 +41,13 @@ async def list_users(
 
 @router.post("", response_model=AdminUserRead, status_code=status.HTTP_201_CREATED)
 async def create_user(data: AdminUserCreate, users: UserServiceDep, lockouts: LockoutServiceDep) -> AdminUserRead:
+    """Create an account with any role -> 201. A used email -> 400 `REGISTER_USER_ALREADY_EXISTS`."""
     return await _admin_view(await users.create(data=data), lockouts)
 
 
 @router.get("/{user_id}", response_model=AdminUserRead)
 async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserRead:
+    """One account, with its lockout state; an unknown id -> 404 `USER_NOT_FOUND`."""
     return await _admin_view(user, lockouts)
 
 
@@ -78,6 +81,7 @@ async def revoke_user_sessions(user: TargetUser, sessions: SessionServiceDep) ->
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_user(user: TargetUser, users: UserServiceDep) -> None:
+    """Delete an account -> 204. Deleting the last active admin -> 409 `LAST_ADMIN`."""
     await users.delete(target=user)
 
 
