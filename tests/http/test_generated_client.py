@@ -3,6 +3,7 @@ would: log in, refresh, read /users/me, create and list items, log out, and type
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import subprocess
@@ -23,23 +24,22 @@ def settings_overrides():
     return {"register_rate_limit": "2/hour"}
 
 
-@pytest.fixture
-async def generated(client, tmp_path, monkeypatch) -> ModuleType:
-    document = tmp_path / "openapi.json"
-    document.write_text(json.dumps((await client.get("/openapi.json")).json()))
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(CONFIG))
+def generate(document: dict, directory: Path) -> None:
+    """openapi-python-client's command line, as a client developer runs it."""
+    (directory / "openapi.json").write_text(json.dumps(document))
+    (directory / "config.json").write_text(json.dumps(CONFIG))
     generator = Path(sys.executable).with_name("openapi-python-client")
-    result = subprocess.run(
-        [str(generator), "generate", "--path", str(document), "--output-path", str(tmp_path / PACKAGE)]
-        + ["--meta", "none", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    command = [str(generator), "generate", "--path", str(directory / "openapi.json")]
+    command += ["--output-path", str(directory / PACKAGE), "--meta", "none", "--config", str(directory / "config.json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.fixture
+async def generated(client, tmp_path, monkeypatch) -> ModuleType:
+    document = (await client.get("/openapi.json")).json()
+    await asyncio.to_thread(generate, document, tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
         del sys.modules[name]
