@@ -25,6 +25,10 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATA_DIR}/gatehouse.db"
 # who read them could sign tokens.
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "change-me-to-a-long-random-string"})
 MIN_SECRET_LENGTH = 32
+# `iss` of access tokens when neither JWT_ISSUER nor PUBLIC_URL is set.
+DEFAULT_ISSUER = "gatehouse"
+# What the mail links start with when PUBLIC_URL is unset.
+DEVELOPMENT_PUBLIC_URL = "http://localhost:8000"
 # The roles of app.core.roles.Role (which imports this module), for MFA_REQUIRED_ROLES.
 ROLE_NAMES = ("admin", "user", "guest")
 GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
@@ -84,7 +88,8 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_private_key_file: Path | None = None
     jwt_retired_public_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    jwt_issuer: str = "gatehouse"
+    # Unset: PUBLIC_URL when that is set (so `iss` names where the metadata is), else DEFAULT_ISSUER.
+    jwt_issuer: str = ""
     jwt_audience: str = "gatehouse"
     # Clock skew allowed on `exp`, `iat` and `nbf` of access tokens (several instances, several clocks).
     jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)
@@ -185,7 +190,9 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=8, ge=1, le=100)
     mail_templates_dir: Path | None = None
     mail_poll_seconds: float = Field(default=5, gt=0, le=300)
-    public_url: str = "http://localhost:8000"
+    # Where clients reach the service. Unset (development): the OAuth metadata takes each request's
+    # own base URL, and the mail links DEVELOPMENT_PUBLIC_URL.
+    public_url: str | None = None
     verify_email_url: str = ""  # unset: PUBLIC_URL + /console/verify?token={token}
     reset_password_url: str = ""  # unset: PUBLIC_URL + /console/reset-password?token={token}
     confirm_email_change_url: str = ""  # unset: PUBLIC_URL + /console/confirm-email?token={token}
@@ -268,7 +275,7 @@ class Settings(BaseSettings):
     def _upper_algorithm(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("first_admin_email", "redis_url", "jwt_private_key_file", mode="before")
+    @field_validator("first_admin_email", "redis_url", "jwt_private_key_file", "public_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -344,13 +351,20 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _public_url_and_issuer(self) -> Settings:
+        if self.public_url is not None:
+            public = self.public_url.strip().rstrip("/")
+            if not public.startswith(("http://", "https://")):
+                raise ConfigurationError(
+                    f"PUBLIC_URL must be an absolute http(s) URL such as https://auth.example.com, not {public!r}"
+                )
+            self.public_url = public
+        self.jwt_issuer = self.jwt_issuer.strip() or self.public_url or DEFAULT_ISSUER
+        return self
+
+    @model_validator(mode="after")
     def _mail_links(self) -> Settings:
-        public = self.public_url.strip().rstrip("/")
-        if not public.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"PUBLIC_URL must be an absolute http(s) URL such as https://auth.example.com, not {public!r}"
-            )
-        self.public_url = public
+        public = self.public_url or DEVELOPMENT_PUBLIC_URL
         defaults = {
             "verify_email_url": "/console/verify?token={token}",
             "reset_password_url": "/console/reset-password?token={token}",

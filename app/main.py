@@ -22,6 +22,7 @@ from app.audit.middleware import AuditOrigin
 from app.audit.router import admin_router as admin_audit_router
 from app.audit.router import me_router as security_events_router
 from app.auth.jwks import router as jwks_router
+from app.auth.metadata import router as metadata_router
 from app.auth.router import auth_rate_limits
 from app.auth.router import router as auth_router
 from app.authstate.authenticator import Authenticator
@@ -47,7 +48,7 @@ from app.http.docs import DOCS_PAGES, install_docs
 from app.http.errors import install_error_handlers
 from app.http.limits import RequestLimits
 from app.http.middleware import AnnounceAuthChanges
-from app.http.openapi import document_openapi
+from app.http.openapi import document_openapi, operation_id
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
 from app.mail.admin_router import router as admin_mail_router
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         # Served by install_docs, with Swagger UI's and ReDoc's files from the package.
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     install_database_error_handlers(app)
@@ -173,6 +175,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         api_keys_router,
         auth_router,
         jwks_router,
+        metadata_router,
         admin_users_router,
         admin_api_keys_router,
         admin_mfa_router,
@@ -185,7 +188,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     for router in routers:
         app.include_router(router)
     install_docs(app)
-    document_openapi(app, caller_dependency=get_caller)
+    document_openapi(app, caller_dependency=get_caller, public_url=settings.public_url)
     return app
 
 

@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Fixtures that start servers or service processes (PostgreSQL and Redis only when TEST_DATABASE_URL
 # and TEST_REDIS_URL are not set); a test using one counts as marked `processes`.
-PROCESS_FIXTURES = frozenset({"postgres_server_url", "redis_server_url", "gatehouse_servers"})
+PROCESS_FIXTURES = frozenset({"postgres_server_url", "redis_server_url", "gatehouse_servers", "live_gatehouse"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker

@@ -12,13 +12,13 @@ async def test_health_answers_200_without_credentials(client):
     assert response.json() == {"status": "ok"}
 
 
-async def test_openapi_declares_the_oauth2_password_flow_with_the_login_url(client):
+async def test_openapi_declares_the_oauth2_password_flow_with_the_token_endpoint(client):
     schema = (await client.get("/openapi.json")).json()
 
     schemes = schema["components"]["securitySchemes"].values()
     password_flows = [scheme["flows"]["password"] for scheme in schemes if scheme["type"] == "oauth2"]
     assert password_flows
-    assert all(flow["tokenUrl"] == "auth/jwt/login" for flow in password_flows)
+    assert all(flow["tokenUrl"] == "auth/token" for flow in password_flows)
 
 
 async def test_openapi_marks_every_protected_route_with_the_oauth2_scheme(client):

@@ -22,6 +22,7 @@ async def list_all_api_keys(
     page: PageParams,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this account's keys")] = None,
 ) -> ApiKeyPage:
+    """A page of every user's API keys (never the keys themselves), newest first."""
     found, total = await api_keys.list(user_id=user_id, limit=page.limit, offset=page.offset)
     return ApiKeyPage(
         items=[AdminApiKeyRead.model_validate(key) for key in found],
@@ -33,4 +34,5 @@ async def list_all_api_keys(
 
 @router.delete("/{api_key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_any_api_key(api_key: ManagedApiKey, admin: ApiKeyManager, api_keys: ApiKeyServiceDep) -> None:
+    """Revoke any user's API key -> 204; it stops working at once."""
     await api_keys.revoke(api_key=api_key, actor=admin)

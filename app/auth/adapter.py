@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import record_event
 from app.audit.types import ANONYMOUS, EventType
+from app.auth.errors import InvalidCredentials
 from app.auth.login import PasswordLogin
 from app.auth.schemas import TokenResponse
 from app.container import Services
@@ -72,6 +73,47 @@ LOGOUT_ROUTE = f"auth:{BACKEND_NAME}.logout"
 REGISTER_ROUTE = "register:register"
 FORGOT_PASSWORD_ROUTE = "reset:forgot_password"
 REQUEST_VERIFY_ROUTE = "verify:request-token"
+RESET_PASSWORD_ROUTE = "reset:reset_password"
+VERIFY_ROUTE = "verify:verify"
+
+# How fastapi-users' routes appear in the OpenAPI document: (operationId, summary, description),
+# in place of the library's route names (`auth:jwt.login`), which mean nothing to a client.
+LIBRARY_OPERATIONS: dict[str, tuple[str, str, str]] = {
+    LOGIN_ROUTE: (
+        "login",
+        "Log in with email and password",
+        "OAuth2 password form (`username` is the email) -> an access token, its `expires_in` and a refresh "
+        "token, `Cache-Control: no-store`. Wrong credentials, an unknown email or an inactive account -> 400 "
+        "`invalid_grant` (`LOGIN_BAD_CREDENTIALS`); an account with a second factor -> 403 `MFA_REQUIRED` "
+        "with an `mfa_token`. `POST /auth/token` with `grant_type=password` is the same login.",
+    ),
+    REGISTER_ROUTE: (
+        "register",
+        "Create an account",
+        "JSON `email` and `password` -> 201 the new user, with the role `user`; a verification link is mailed "
+        "(unless SEND_VERIFICATION_EMAIL=false).",
+    ),
+    FORGOT_PASSWORD_ROUTE: (
+        "forgot_password",
+        "Ask for a password reset link",
+        "JSON `email` -> 202 whether or not an account has it; the account's address is mailed a reset link.",
+    ),
+    RESET_PASSWORD_ROUTE: (
+        "reset_password",
+        "Set a new password with a reset token",
+        "JSON `token` (from the reset link) and `password` -> 200 the user; every session of the account ends.",
+    ),
+    REQUEST_VERIFY_ROUTE: (
+        "request_verify_token",
+        "Ask for a new verification link",
+        "JSON `email` -> 202 whether or not an account has it; an unverified account is mailed a link.",
+    ),
+    VERIFY_ROUTE: (
+        "verify",
+        "Verify an email address",
+        "JSON `token` (from the verification link) -> 200 the user, now verified.",
+    ),
+}
 
 
 class UserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
@@ -304,6 +346,24 @@ class GatehouseBackend(AuthenticationBackend[User, uuid.UUID]):
         return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
+UserManagerDep = Annotated[UserManager, Depends(get_user_manager)]
+AccessTokenStrategyDep = Annotated[AccessTokenStrategy, Depends(get_access_token_strategy)]
+
+
+async def password_grant(
+    *, request: Request, manager: UserManager, strategy: AccessTokenStrategy, username: str, password: str
+) -> Response:
+    """`grant_type=password` of `POST /auth/token`: the steps of fastapi-users' login route (the
+    manager authenticates, the backend answers), so both routes log in exactly alike."""
+    credentials = OAuth2PasswordRequestForm(username=username, password=password)
+    user = await manager.authenticate(credentials)
+    if not user.is_active:  # (authenticate refuses inactive accounts itself; the route checks too)
+        raise InvalidCredentials()
+    response = await auth_backend.login(strategy, user)
+    await manager.on_after_login(user, request, response)
+    return response
+
+
 auth_backend = GatehouseBackend(
     name=BACKEND_NAME, transport=GatehouseBearerTransport(tokenUrl=TOKEN_URL), get_strategy=get_access_token_strategy
 )
@@ -317,8 +377,15 @@ def fastapi_users_routers() -> tuple[APIRouter, APIRouter]:
     login.routes[:] = [
         route for route in login.routes if not (isinstance(route, APIRoute) and route.name == LOGOUT_ROUTE)
     ]
+    parts = [
+        fastapi_users.get_register_router(UserRead, UserCreate),  # type: ignore[type-var]
+        fastapi_users.get_reset_password_router(),
+        fastapi_users.get_verify_router(UserRead),  # type: ignore[type-var]
+    ]
+    for route in (route for router in (login, *parts) for route in router.routes):
+        if isinstance(route, APIRoute) and route.name in LIBRARY_OPERATIONS:
+            route.operation_id, route.summary, route.description = LIBRARY_OPERATIONS[route.name]
     accounts = APIRouter()
-    accounts.include_router(fastapi_users.get_register_router(UserRead, UserCreate))  # type: ignore[type-var]
-    accounts.include_router(fastapi_users.get_reset_password_router())
-    accounts.include_router(fastapi_users.get_verify_router(UserRead))  # type: ignore[type-var]
+    for part in parts:
+        accounts.include_router(part)
     return login, accounts

@@ -37,3 +37,15 @@ class InvalidTokenRequest(DomainError):
     code = "INVALID_TOKEN_REQUEST"
     message = "The request is missing a required parameter."
     oauth_error = "invalid_request"
+
+
+class InvalidClient(DomainError):
+    """HTTP Basic client credentials with a secret: Gatehouse has public clients only (RFC 6749 5.2)."""
+
+    status_code = 401
+    code = "INVALID_CLIENT"
+    message = "Gatehouse has no client secrets: send no Authorization header, or one with empty credentials."
+    oauth_error = "invalid_client"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Basic realm="gatehouse"'})

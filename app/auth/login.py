@@ -130,12 +130,14 @@ class PasswordLogin:
 
     async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:
         """Steps 6 and 7; `login.succeeded` commits with the session."""
-        grant = await self.sessions.start(user_id=user.id, client=client, record=succeeded(user.id))
+        grant = await self.sessions.start(user_id=user.id, client=client, role=user.role, record=succeeded(user.id))
         return self.tokens_for(grant)
 
     def tokens_for(self, grant: Grant) -> TokenResponse:
         """The access token of a session that has just issued a refresh token (login or refresh)."""
-        issued = self.codec.issue(user_id=grant.user_id, session_id=grant.session_id, amr=grant.amr)
+        issued = self.codec.issue(
+            user_id=grant.user_id, session_id=grant.session_id, amr=grant.amr, role=grant.role and str(grant.role)
+        )
         return TokenResponse(access_token=issued.token, expires_in=issued.expires_in, refresh_token=grant.refresh_token)
 
 

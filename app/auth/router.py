@@ -26,11 +26,14 @@ from app.auth.adapter import (
     fastapi_users_routers,
 )
 from app.auth.errors import InvalidTokenRequest, UnsupportedGrantType
+from app.auth.grants import REFRESH_GRANT, refresh_grant
+from app.auth.introspect import router as introspect_router
 from app.auth.mfa_login import MFA_ROUTE
 from app.auth.mfa_login import router as mfa_login_router
 from app.auth.schemas import TokenResponse
+from app.auth.token import router as token_router
 from app.config import Settings
-from app.core.errors import InvalidToken
+from app.core.errors import DomainError, InvalidToken
 from app.http.caller import AccessTokenCaller
 from app.http.ratelimit import enforce_rate_limit
 from app.http.responses import NO_STORE
@@ -42,7 +45,6 @@ from app.sessions.tokens import is_well_formed
 from app.users.dependencies import UserServiceDep
 from app.users.schemas import EmailChangeConfirm, UserRead
 
-REFRESH_GRANT = "refresh_token"
 # Form values longer than any token are refused before any work.
 FormText = Annotated[str | None, Form(max_length=8192)]
 
@@ -64,6 +66,7 @@ def auth_rate_limits(settings: Settings) -> dict[str, str]:
 
 @jwt_router.post(
     "/logout",
+    summary="Log out (end this token's session)",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={status.HTTP_401_UNAUTHORIZED: {"description": "Missing, invalid or revoked access token."}},
 )
@@ -74,12 +77,14 @@ async def logout(caller: AccessTokenCaller, sessions: SessionServiceDep) -> None
         await sessions.end(session_id=caller.session_id, reason=RevokedReason.LOGOUT)
 
 
-def _oauth_error(error: str, example: type[Any]) -> dict[str, Any]:
-    return {"summary": example.message, "value": {"detail": example.code, "message": example.message, "error": error}}
+def _oauth_error(example: type[DomainError]) -> dict[str, Any]:
+    return {"summary": example.message, "value": example().body()}
 
 
 @jwt_router.post(
     "/refresh",
+    operation_id="refresh_token",
+    summary="Exchange a refresh token for new tokens",
     response_model=TokenResponse,
     responses={
         status.HTTP_400_BAD_REQUEST: {
@@ -87,9 +92,9 @@ def _oauth_error(error: str, example: type[Any]) -> dict[str, Any]:
             "content": {
                 "application/json": {
                     "examples": {
-                        "invalid_grant": _oauth_error("invalid_grant", InvalidGrant),
-                        "unsupported_grant_type": _oauth_error("unsupported_grant_type", UnsupportedGrantType),
-                        "invalid_request": _oauth_error("invalid_request", InvalidTokenRequest),
+                        "invalid_grant": _oauth_error(InvalidGrant),
+                        "unsupported_grant_type": _oauth_error(UnsupportedGrantType),
+                        "invalid_request": _oauth_error(InvalidTokenRequest),
                     }
                 }
             },
@@ -109,13 +114,17 @@ async def refresh(
         raise InvalidTokenRequest("grant_type is required (grant_type=refresh_token).")
     if grant_type != REFRESH_GRANT:
         raise UnsupportedGrantType()
-    if not refresh_token:
-        raise InvalidTokenRequest("refresh_token is required.")
-    tokens = login.tokens_for(await sessions.refresh(refresh_token=refresh_token, client=client))
+    tokens = await refresh_grant(login=login, sessions=sessions, client=client, refresh_token=refresh_token)
     return JSONResponse(tokens.model_dump(), headers=NO_STORE)
 
 
-@jwt_router.post("/revoke", status_code=status.HTTP_200_OK, response_class=Response)
+@jwt_router.post(
+    "/revoke",
+    operation_id="revoke_token",
+    summary="Revoke a refresh or access token (RFC 7009)",
+    status_code=status.HTTP_200_OK,
+    response_class=Response,
+)
 async def revoke(
     services: ServicesDep,
     sessions: SessionServiceDep,
@@ -139,7 +148,7 @@ async def revoke(
     return Response(status_code=status.HTTP_200_OK)
 
 
-@router.post("/confirm-email-change", response_model=UserRead)
+@router.post("/confirm-email-change", summary="Confirm a new email address", response_model=UserRead)
 async def confirm_email_change(data: EmailChangeConfirm, users: UserServiceDep) -> Any:
     """Apply the email change whose link was mailed to the new address: 200 with the account, now
     verified at its new address. A used, expired or bad token -> 400 `EMAIL_CHANGE_BAD_TOKEN`; an
@@ -147,6 +156,8 @@ async def confirm_email_change(data: EmailChangeConfirm, users: UserServiceDep) 
     return UserRead.model_validate(await users.confirm_email_change(token=data.token))
 
 
+router.include_router(token_router)
+router.include_router(introspect_router)
 router.include_router(login_router, prefix="/jwt")
 router.include_router(jwt_router, prefix="/jwt")
 router.include_router(mfa_login_router, prefix="/jwt")

@@ -100,7 +100,9 @@ class Authenticator:
             digest = self._digests[key] = self._api_key_hasher.digest(key)
         return digest
 
-    async def by_api_key(self, key: str) -> Caller:
+    async def by_api_key(self, key: str, *, record_use: bool = True) -> Caller:
+        """The caller of a live key, or the `NotAuthenticated` error that says why not.
+        `record_use=False`: the key is only looked at (introspection), not used."""
         digest = self.api_key_digest(key)
         holder = await self.state.key_holder(digest)
         api_key, user = holder.api_key.value, holder.user
@@ -114,7 +116,7 @@ class Authenticator:
         if user is None or not user.is_active:
             raise ApiKeyOwnerInactive()
         stale = api_key.last_used_at is None or api_key.last_used_at <= now - LAST_USED_RESOLUTION
-        if stale and await self._record_use(api_key, now):
+        if record_use and stale and await self._record_use(api_key, now):
             # Whether this worker or another wrote it, the row is now at most a resolution old.
             self.state.touch_api_key(digest, expected=holder.api_key, value=replace(api_key, last_used_at=now))
         return Caller(
@@ -122,4 +124,5 @@ class Authenticator:
             role=lesser_role(user.role, api_key.role),
             credential=Credential.API_KEY,
             api_key_id=api_key.id,
+            api_key_expires_at=api_key.expires_at,
         )

@@ -38,7 +38,7 @@ class ApiKeyOwnerInactive(NotAuthenticated):
 class AmbiguousCredentials(DomainError):
     status_code = 400
     code = "AMBIGUOUS_CREDENTIALS"
-    message = "Send either 'Authorization: Bearer <token>' or 'X-API-Key: <key>', not both."
+    message = "The bearer token and the X-API-Key belong to different users: send one credential."
 
 
 class ApiKeyNotAllowed(Forbidden):

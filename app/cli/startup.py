@@ -42,7 +42,17 @@ async def check_startup(settings: Settings, *, database: bool = True) -> Finding
             await _redis(settings, findings)
     if settings.environment is Environment.PRODUCTION and settings.is_sqlite:
         findings.warnings.append(production_on_sqlite(settings))
+    if settings.environment is Environment.PRODUCTION and settings.public_url is None:
+        findings.warnings.append(PRODUCTION_WITHOUT_PUBLIC_URL)
     return findings
+
+
+# Production still starts (nothing is unsafe), but the defaults it then uses are development's.
+PRODUCTION_WITHOUT_PUBLIC_URL = (
+    "PUBLIC_URL is not set: the mail links point at http://localhost:8000, the OAuth metadata takes each "
+    "request's Host, and the token issuer is 'gatehouse'; set PUBLIC_URL=https://auth.example.com (where "
+    "clients reach the service)"
+)
 
 
 def production_on_sqlite(settings: Settings) -> str:

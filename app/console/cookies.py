@@ -24,7 +24,7 @@ def set_refresh_cookie(response: Response, *, request: Request, settings: Settin
         refresh_token,
         max_age=settings.refresh_token_ttl_seconds,
         path=cookie_path(request),
-        secure=settings.public_url.startswith("https://"),
+        secure=_secure(settings, request),
         httponly=True,
         samesite="strict",
     )
@@ -34,7 +34,7 @@ def clear_refresh_cookie(response: Response, *, request: Request, settings: Sett
     response.delete_cookie(
         COOKIE_NAME,
         path=cookie_path(request),
-        secure=settings.public_url.startswith("https://"),
+        secure=_secure(settings, request),
         httponly=True,
         samesite="strict",
     )
@@ -43,3 +43,11 @@ def clear_refresh_cookie(response: Response, *, request: Request, settings: Sett
 def refresh_token_of(request: Request) -> str | None:
     value = request.cookies.get(COOKIE_NAME)
     return value or None
+
+
+def _secure(settings: Settings, request: Request) -> bool:
+    """`Secure` when the service is reached over https: PUBLIC_URL says so, or, without it, the
+    request itself came over https."""
+    if settings.public_url:
+        return settings.public_url.startswith("https://")
+    return request.url.scheme == "https"

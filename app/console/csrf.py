@@ -33,6 +33,8 @@ async def require_console_request(request: Request, services: ServicesDep) -> No
         raise ConsoleRequestRefused()
     origin = request.headers.get("origin")
     if origin is not None:
-        allowed = {_origin(services.settings.public_url), _origin(str(request.base_url))}
+        allowed = {_origin(str(request.base_url))}
+        if services.settings.public_url:
+            allowed.add(_origin(services.settings.public_url))
         if origin.lower() not in allowed:
             raise ConsoleRequestRefused()

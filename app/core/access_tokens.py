@@ -2,7 +2,10 @@
 
 An access token follows RFC 9068 where it fits: header `typ: at+jwt`; claims `iss`, `aud`, `sub`,
 `iat`, `exp` and a unique `jti` (so one token can be revoked), plus `sid` when the token belongs
-to a login session. Decoding accepts only the `at+jwt` type, the configured issuer and audience,
+to a login session, `amr` (how its login authenticated) and `role` (the account's role when the
+token was issued, for other services that verify tokens offline; Gatehouse itself reads the role
+from its own state on every request, so a demotion applies to it at once). Decoding accepts only
+the `at+jwt` type, the configured issuer and audience,
 and a signature by one of the service's own keys with that key's own algorithm (`app.core.signing_keys`):
 a reset-password or verification token, a token signed with another algorithm (`none` included)
 or by another key is refused. With RS256/ES256 the header names the signing key in `kid`. The
@@ -37,6 +40,8 @@ class AccessClaims:
     session_id: uuid.UUID | None
     # How the session's login was authenticated (RFC 8176): ("pwd",), ("pwd", "otp"), ("pwd", "mfa").
     amr: tuple[str, ...] = ()
+    # The role at issue (informational: never what Gatehouse authorises with).
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,12 @@ class AccessTokenCodec:
         self._options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS} | {"leeway": self.leeway}
 
     def issue(
-        self, *, user_id: uuid.UUID, session_id: uuid.UUID | None = None, amr: tuple[str, ...] = ("pwd",)
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID | None = None,
+        amr: tuple[str, ...] = ("pwd",),
+        role: str | None = None,
     ) -> IssuedToken:
         now = int(time.time())
         token_id = uuid.uuid4().hex
@@ -73,6 +83,8 @@ class AccessTokenCodec:
         }
         if session_id is not None:
             claims["sid"] = str(session_id)
+        if role is not None:
+            claims["role"] = role
         token = jwt.encode(claims, self.keys.signing_key, algorithm=self.algorithm, headers=self._headers)
         return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
 
@@ -95,6 +107,9 @@ class AccessTokenCodec:
             amr = claims.get("amr", [])
             if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
                 raise InvalidToken()
+            role = claims.get("role")
+            if role is not None and not isinstance(role, str):
+                raise InvalidToken()
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 token_id=str(claims["jti"]),
@@ -102,6 +117,7 @@ class AccessTokenCodec:
                 expires_at=int(claims["exp"]),
                 session_id=uuid.UUID(session) if session else None,
                 amr=tuple(amr),
+                role=role,
             )
         # OverflowError: a time of Infinity or 1e999; RecursionError: JSON nested thousands deep.
         except (JWTError, KeyError, ValueError, TypeError, AttributeError, OverflowError, RecursionError) as error:

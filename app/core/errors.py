@@ -2,7 +2,8 @@
 
 Services raise a `DomainError` subclass; they never build HTTP responses. Each subclass fixes a
 status code and a stable machine-readable `code` that clients may switch on. The body is
-`{"detail": code, "message": text}`, plus an `error` member where OAuth2 (RFC 6749 5.2) defines one.
+`{"detail": code, "message": text}`, plus `error` and `error_description` where OAuth2 (RFC 6749 5.2)
+defines an error code (OAuth2 clients and Swagger UI show `error_description`).
 The HTTP layer (`app.http.errors`) turns them into answers, in one place.
 """
 
@@ -28,6 +29,7 @@ class DomainError(Exception):
         body: dict[str, Any] = {"detail": self.code, "message": self.detail_message}
         if self.oauth_error:
             body["error"] = self.oauth_error
+            body["error_description"] = self.detail_message
         return body
 
 

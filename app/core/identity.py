@@ -69,6 +69,7 @@ class Caller:
     token_id: str | None = None
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    api_key_expires_at: datetime | None = None
     # The access token's `amr` (RFC 8176); empty for API keys.
     amr: tuple[str, ...] = ()
     # Roles whose routes this credential reaches only with a second factor in `amr` (MFA policy).

@@ -25,6 +25,8 @@ class Permission(StrEnum):
     API_KEYS_MANAGE = "api_keys:manage"
     MAIL_MANAGE = "mail:manage"  # the outbox: list messages, retry one
     AUDIT_READ = "audit:read"  # every account's audit events
+    # POST /auth/introspect (RFC 7662): what other services call, with an API key, to check a token.
+    TOKENS_INTROSPECT = "tokens:introspect"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -1,8 +1,10 @@
 """Resolve the caller of a request from its credentials.
 
 Every protected route depends on `get_caller` (directly, or through `RoleChecker`). A request
-proves who it is with a bearer access token or with an `X-API-Key` header, never both: a request
-carrying both is refused rather than resolved by a precedence rule nobody remembers. The user,
+proves who it is with a bearer access token or with an `X-API-Key` header, normally not both: a request
+carrying both (as /docs sends once both schemes are authorised) is served as the access token's
+caller when both credentials are valid and belong to the same user, and refused with 400
+AMBIGUOUS_CREDENTIALS when they belong to two users, rather than resolved by a precedence rule. The user,
 and the state of the token's session or of the key, are checked on each request through the
 worker's auth state (`app.authstate`), so a demotion, deactivation, logout or revocation applies
 whatever tokens or keys the user still holds.
@@ -15,19 +17,25 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from app.authstate.authenticator import Authenticator
 from app.authstate.errors import AmbiguousCredentials, ApiKeyNotAllowed
 from app.core.errors import InvalidToken, NotAuthenticated
 from app.core.identity import Caller, Credential, UserSnapshot
 from app.http.mfa_policy import apply_mfa_policy
 from app.http.services import get_services
 
-TOKEN_URL = "auth/jwt/login"
+# The password flow of /docs logs in at the token endpoint (made absolute with PUBLIC_URL by
+# `app.http.openapi`); relative, it resolves against the docs page.
+TOKEN_URL = "auth/token"
 API_KEY_HEADER = "X-API-Key"
 
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,
     scheme_name="APIKeyHeader",
-    description="An API key from POST /api-keys. Do not send it together with a bearer token.",
+    description=(
+        "An API key from POST /api-keys. Sent together with a bearer token, both must be valid and of the "
+        "same user (the token is then the caller), else 400 AMBIGUOUS_CREDENTIALS."
+    ),
     auto_error=False,
 )
 
@@ -46,9 +54,9 @@ class CallerFromCredentials(OAuth2PasswordBearer):
         headers = request.headers
         token = bearer_token(headers.get("authorization"))
         api_key = headers.get(API_KEY_HEADER)
-        if token and api_key:
-            raise AmbiguousCredentials()
         authenticator = get_services(request).authenticator
+        if token and api_key:
+            return await _one_of_both(authenticator, token=token, api_key=api_key, request=request)
         if api_key:
             return await authenticator.by_api_key(api_key)
         if not token:
@@ -56,6 +64,18 @@ class CallerFromCredentials(OAuth2PasswordBearer):
                 "Authentication required: send 'Authorization: Bearer <access token>' or 'X-API-Key: <key>'."
             )
         return apply_mfa_policy(await authenticator.by_access_token(token), request)
+
+
+async def _one_of_both(authenticator: Authenticator, *, token: str, api_key: str, request: Request) -> Caller:
+    """A request with a bearer token and an API key (as /docs sends once both schemes are
+    authorised): each must authenticate on its own; of the same user, the access token is the
+    caller (the key, capped at most at that user's role, adds nothing); of two users, the request
+    is refused with 400 AMBIGUOUS_CREDENTIALS rather than resolved by a precedence rule."""
+    by_token = apply_mfa_policy(await authenticator.by_access_token(token), request)
+    by_key = await authenticator.by_api_key(api_key)
+    if by_key.id != by_token.id:
+        raise AmbiguousCredentials()
+    return by_token
 
 
 class CallerFromAccessToken(OAuth2PasswordBearer):

@@ -106,9 +106,16 @@ REPLACED_MODELS = ("ErrorModel", "HTTPValidationError", "ValidationError")
 RateLimitedRoute = Callable[[str], bool]
 
 
-def document_openapi(app: FastAPI, *, caller_dependency: Callable[..., Any]) -> None:
+def operation_id(route: APIRoute) -> str:
+    """A route's `operationId`: its own when it declares one, else its name, which is the
+    endpoint function's (`read_me`, `list_users`), so generated clients get readable methods."""
+    return route.operation_id or route.name
+
+
+def document_openapi(app: FastAPI, *, caller_dependency: Callable[..., Any], public_url: str | None = None) -> None:
     """Post-process the app's document when it is first built. `caller_dependency`: the
-    dependency that accepts a bearer token or an API key."""
+    dependency that accepts a bearer token or an API key; `public_url` (PUBLIC_URL) makes the
+    password flow's `tokenUrl` absolute."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -117,6 +124,8 @@ def document_openapi(app: FastAPI, *, caller_dependency: Callable[..., Any]) -> 
         schema = build()
         routes = list(served_routes(app))
         _add_api_key_scheme(schema, routes, caller_dependency)
+        if public_url:
+            _absolute_token_urls(schema, public_url)
         # Which routes are rate-limited is known to the running service; a document built before
         # start-up (no services yet) documents 429 on every route that the limit dependency guards,
         # and is not kept.
@@ -176,6 +185,13 @@ def _add_api_key_scheme(
     for route, _, operation in _operations(schema, routes):
         if caller_dependency in _calls(route) and alternative not in operation.setdefault("security", []):
             operation["security"].append(alternative)
+
+
+def _absolute_token_urls(schema: dict[str, Any], public_url: str) -> None:
+    for scheme in schema.get("components", {}).get("securitySchemes", {}).values():
+        password = scheme.get("flows", {}).get("password")
+        if password is not None and "://" not in password.get("tokenUrl", "://"):
+            password["tokenUrl"] = f"{public_url}/{password['tokenUrl'].lstrip('/')}"
 
 
 # --- the error answers -----------------------------------------------------------------------

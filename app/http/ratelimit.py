@@ -17,9 +17,17 @@ async def enforce_rate_limit(request: Request) -> None:
     registered limit pass through untouched. It runs before the route's own dependencies, so a
     refused request costs no database work and no password hashing.
     """
-    rate_limits = get_services(request).rate_limits
     route_name = getattr(request.scope.get("route"), "name", None)
-    if route_name is None or not rate_limits.limits(route_name):
+    if route_name is not None:
+        await count_against(route_name, request)
+
+
+async def count_against(route_name: str, request: Request) -> None:
+    """Count the request in the per-client bucket of the route registered as `route_name` (429
+    once over it), whatever route it arrived at: `POST /auth/token` counts its password grants in
+    the login's bucket."""
+    rate_limits = get_services(request).rate_limits
+    if not rate_limits.limits(route_name):
         return
     outcome = await run_in_threadpool(rate_limits.hit, route_name, request)
     remember_headers(request, outcome.headers)

@@ -52,6 +52,7 @@ class OAuthErrorBody(ErrorBody):
     model_config = ConfigDict(extra="forbid", title="OAuthErrorBody")
 
     error: str = Field(description="The OAuth2 error code (RFC 6749 5.2), e.g. `invalid_grant`.")
+    error_description: str = Field(description="The `message` again, where OAuth2 clients look for it.")
 
 
 class ErrorReason(BaseModel):
@@ -110,7 +111,6 @@ class MfaRequiredBody(OAuthErrorBody):
 
     model_config = ConfigDict(extra="forbid", title="MfaRequiredBody")
 
-    error_description: str
     mfa_token: str = Field(description="Opaque and single-use: send it to POST /auth/jwt/mfa with a code.")
     expires_in: int = Field(description="Seconds the mfa_token stays valid (MFA_TOKEN_TTL_SECONDS).")
 

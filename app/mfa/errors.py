@@ -58,7 +58,6 @@ class MfaRequired(DomainError):
     def body(self) -> dict[str, Any]:
         return {
             **super().body(),
-            "error_description": self.message,
             "mfa_token": self.mfa_token,
             "expires_in": self.expires_in,
         }

@@ -36,6 +36,7 @@ from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.authstate.state import AuthState
 from app.config import Settings
 from app.core.identity import ClientInfo
+from app.core.roles import Role
 from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
 from app.sessions.errors import InvalidGrant
@@ -67,6 +68,19 @@ class Grant:
     user_id: uuid.UUID
     refresh_token: str
     amr: tuple[str, ...] = ("pwd",)
+    # The account's role now, for the `role` claim of the access token issued with this grant.
+    role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRefreshToken:
+    """A refresh token that would be exchanged now (introspection's view of it)."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    issued_at: datetime
+    expires_at: datetime
+    amr: tuple[str, ...]
 
 
 def _active(now: datetime) -> tuple[Any, ...]:
@@ -110,6 +124,7 @@ class SessionService:
         user_id: uuid.UUID,
         client: ClientInfo,
         amr: tuple[str, ...] = ("pwd",),
+        role: Role | None = None,
         record: Callable[[AsyncSession, Grant], None] | None = None,
     ) -> Grant:
         """`record` adds the login's audit events to the transaction that starts the session."""
@@ -126,7 +141,7 @@ class SessionService:
         self.db.add(session)
         await self.db.flush()
         token = self._new_token(session_id=session.id, now=now)
-        grant = Grant(session_id=session.id, user_id=user_id, refresh_token=token, amr=amr)
+        grant = Grant(session_id=session.id, user_id=user_id, refresh_token=token, amr=amr, role=role)
         if record is not None:
             record(self.db, grant)
         await self.db.commit()
@@ -165,7 +180,13 @@ class SessionService:
             )
             if _rowcount(spent) == 1:
                 return await self._continue(
-                    session_id=session.id, user_id=user.id, now=now, client=client, token_id=successor, amr=amr
+                    session_id=session.id,
+                    user_id=user.id,
+                    now=now,
+                    client=client,
+                    token_id=successor,
+                    amr=amr,
+                    role=user.role,
                 )
             # Another request spent it a moment ago: this one is a reuse, judged like any other.
             used_at = await self.db.scalar(select(RefreshToken.used_at).where(RefreshToken.id == token.id))
@@ -175,7 +196,9 @@ class SessionService:
 
         if self.grace and now - used_at <= self.grace:
             logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
-            return await self._continue(session_id=session.id, user_id=user.id, now=now, client=client, amr=amr)
+            return await self._continue(
+                session_id=session.id, user_id=user.id, now=now, client=client, amr=amr, role=user.role
+            )
         revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
         if revoked:
             # Whoever presented the token holds the account's credential: it is attributed to the account.
@@ -205,6 +228,7 @@ class SessionService:
         client: ClientInfo,
         token_id: uuid.UUID | None = None,
         amr: tuple[str, ...] = ("pwd",),
+        role: Role | None = None,
     ) -> Grant:
         """Issue the session's next refresh token and slide its expiry, unless it was revoked
         (a logout racing this refresh): then nothing is issued."""
@@ -224,7 +248,36 @@ class SessionService:
             raise InvalidGrant()
         token = self._new_token(session_id=session_id, now=now, token_id=token_id)
         await self.db.commit()
-        return Grant(session_id=session_id, user_id=user_id, refresh_token=token, amr=amr)
+        return Grant(session_id=session_id, user_id=user_id, refresh_token=token, amr=amr, role=role)
+
+    async def inspect(self, *, refresh_token: str) -> LiveRefreshToken | None:
+        """The refresh token if it is unspent, unexpired and its session live; else None. Reads
+        only: nothing is spent, and a spent token is not judged as a reuse."""
+        if not is_well_formed(refresh_token):
+            return None
+        found = (
+            await self.db.execute(
+                select(RefreshToken, AuthSession)
+                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+                .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
+            )
+        ).first()
+        await self.db.commit()
+        if found is None:
+            return None
+        token, session = found
+        now = utcnow()
+        if token.used_at is not None or token.expires_at <= now:
+            return None
+        if session.revoked_at is not None or session.expires_at <= now:
+            return None
+        return LiveRefreshToken(
+            session_id=session.id,
+            user_id=session.user_id,
+            issued_at=token.created_at,
+            expires_at=token.expires_at,
+            amr=tuple(session.amr.split()),
+        )
 
     def _new_token(self, *, session_id: uuid.UUID, now: datetime, token_id: uuid.UUID | None = None) -> str:
         token = generate_refresh_token()

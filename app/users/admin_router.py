@@ -72,11 +72,13 @@ async def list_users(
 async def create_user(
     data: AdminUserCreate, users: UserServiceDep, lockouts: LockoutServiceDep, admin: UserManager
 ) -> AdminUserRead:
+    """Create an account with any role -> 201. A used email -> 400 `REGISTER_USER_ALREADY_EXISTS`."""
     return await _admin_view(await users.create(data=data, actor=Actor.of(admin)), lockouts)
 
 
 @router.get("/{user_id}", response_model=AdminUserRead)
 async def read_user(user: TargetUser, lockouts: LockoutServiceDep) -> AdminUserRead:
+    """One account, with its lockout state; an unknown id -> 404 `USER_NOT_FOUND`."""
     return await _admin_view(user, lockouts)
 
 
@@ -126,6 +128,7 @@ async def end_user_sessions(user: TargetUser, sessions: SessionServiceDep, admin
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_user(user: TargetUser, users: UserServiceDep, admin: UserManager) -> None:
+    """Delete an account -> 204. Deleting the last active admin -> 409 `LAST_ADMIN`."""
     await users.delete(target=user, actor=Actor.of(admin))
 
 

@@ -17,6 +17,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 @router.get("/me", response_model=UserRead)
 async def read_me(caller: CurrentCaller) -> UserSnapshot:
+    """The caller's own account: id, email, role, flags, `mfa_enabled`. Answers to a token or an API key."""
     return caller.user  # validated once, by the response model
 
 

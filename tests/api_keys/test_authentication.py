@@ -220,28 +220,7 @@ async def test_empty_key_header_counts_as_no_credentials(client):
     _assert_refused(response, "NOT_AUTHENTICATED")
 
 
-# --- both credentials -----------------------------------------------------------------------
-
-
-async def test_token_and_key_together_are_refused(client, user, keys):
-    issued = await keys.create(user)
-    response = await client.get("/users/me", headers={**user.headers, **issued.headers})
-    assert response.status_code == 400
-    assert response.json()["detail"] == "AMBIGUOUS_CREDENTIALS"
-
-
-async def test_token_and_key_of_different_users_are_refused(client, user, accounts, keys):
-    other = await accounts.create()
-    issued = await keys.create(other)
-    response = await client.get("/users/me", headers={**user.headers, **issued.headers})
-    assert response.status_code == 400
-    assert response.json()["detail"] == "AMBIGUOUS_CREDENTIALS"
-
-
-async def test_any_bearer_token_with_a_key_is_refused(client, user, keys):
-    issued = await keys.create(user)
-    response = await client.get("/users/me", headers={"Authorization": "Bearer garbage", **issued.headers})
-    assert response.status_code == 400
+# (A bearer token together with a key: tests/http/test_both_credentials.py.)
 
 
 # --- last_used_at ---------------------------------------------------------------------------

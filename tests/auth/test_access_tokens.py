@@ -211,3 +211,27 @@ async def test_a_clock_skew_within_the_leeway_is_accepted(client, user, settings
 async def test_with_no_leeway_a_token_issued_a_moment_ahead_is_refused(client, user, settings):
     now = int(time.time())
     await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), iat=now + 30))
+
+
+# --- the role claim ---------------------------------------------------------------------------
+
+
+async def test_access_tokens_carry_the_role_and_amr(settings, user, admin, guest):
+    assert decode(settings, user.token)["role"] == "user"
+    assert decode(settings, admin.token)["role"] == "admin"
+    assert decode(settings, guest.token)["role"] == "guest"
+    assert decode(settings, user.token)["amr"] == ["pwd"]
+
+
+async def test_gatehouse_authorises_with_its_own_state_never_the_role_claim(client, settings, user, admin, accounts):
+    # A validly signed token whose `role` says admin, for a user: still a user inside Gatehouse.
+    claims_admin = forge_token(settings, user.id, sid=session_id_of(user.token), role="admin")
+    assert (await client.get("/admin/users", headers=bearer(claims_admin))).status_code == 403
+    # A demotion applies to the admin's existing token at once, whatever its claim says.
+    await accounts.update(admin, role="user")
+    assert decode(settings, admin.token)["role"] == "admin"
+    assert (await client.get("/admin/users", headers=admin.headers)).status_code == 403
+
+
+async def test_a_role_claim_that_is_not_a_string_is_refused(client, settings, user):
+    await assert_refused(client, forge_token(settings, user.id, sid=session_id_of(user.token), role=["admin"]))

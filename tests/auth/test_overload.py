@@ -71,6 +71,7 @@ async def test_a_login_beyond_the_queue_answers_503_at_once_and_writes_nothing(a
         "detail": "SERVICE_BUSY",
         "message": refused.json()["message"],
         "error": "temporarily_unavailable",
+        "error_description": refused.json()["message"],
     }
     assert int(refused.headers["Retry-After"]) >= 1
     assert await _count(app, select(func.count()).select_from(LoginLockout)) == 0  # the failure was not counted

@@ -69,6 +69,17 @@ def test_production_on_sqlite_is_a_warning_that_postgresql_is_the_production_dat
     assert "PostgreSQL is the production database" in result.stderr
 
 
+def test_production_without_public_url_is_a_warning_naming_it(tmp_path: Path):
+    env = {"ENVIRONMENT": "production", "MAIL_BACKEND": "console"}
+    result = gatehouse("check-config", workdir=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "warning: PUBLIC_URL is not set" in result.stderr
+
+    result = gatehouse("check-config", workdir=tmp_path, env={**env, "PUBLIC_URL": "https://auth.example.com"})
+    assert result.returncode == 0, result.stderr
+    assert "PUBLIC_URL is not set" not in result.stderr
+
+
 def test_several_workers_on_memory_storage_are_warned_about(tmp_path: Path):
     result = gatehouse("check-config", workdir=tmp_path, env={"WEB_CONCURRENCY": "3"})
 

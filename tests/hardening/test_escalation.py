@@ -276,6 +276,9 @@ WRITERS: dict[tuple[str, str], Writer] = {
 NOT_WRITERS = {
     ("POST", "/auth/jwt/login"): "username and password; the session it starts takes nothing from the body",
     ("POST", "/auth/jwt/refresh"): "a form holding a refresh token",
+    ("POST", "/auth/token"): "a form of grant parameters (credentials, a refresh token or a code); the session it "
+    "starts takes nothing else from the body",
+    ("POST", "/auth/introspect"): "a form holding a token; writes nothing",
     ("POST", "/auth/jwt/revoke"): "a form holding a token",
     ("POST", "/auth/forgot-password"): "an email; writes nothing",
     ("POST", "/auth/request-verify-token"): "an email; writes nothing",

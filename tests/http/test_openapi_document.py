@@ -41,12 +41,18 @@ RATE_LIMITED = {
     ("POST", "/auth/forgot-password"),
     ("POST", "/auth/request-verify-token"),
     ("POST", "/auth/jwt/mfa"),
+    ("POST", "/auth/token"),  # in the login's bucket (password grant) and the second step's
     # The console's sign-in, counted with the two above.
     ("POST", "/console/session"),
     ("POST", "/console/session/mfa"),
 }
 # Routes that reach neither the database nor the caller: they never answer 503 SERVICE_BUSY.
-WITHOUT_DATABASE = {("GET", "/health"), ("GET", "/ready"), ("GET", "/.well-known/jwks.json")}
+WITHOUT_DATABASE = {
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/.well-known/oauth-authorization-server"),
+}
 
 
 @pytest.fixture
@@ -111,7 +117,7 @@ def test_the_error_bodies_are_named_components_and_the_libraries_models_are_gone
     for name in ("ErrorBody", "OAuthErrorBody", "PasswordRejectedBody", "LibraryErrorBody", "ValidationErrorBody"):
         assert name in schemas
     assert schemas["ErrorBody"]["required"] == ["detail", "message"]
-    assert set(schemas["OAuthErrorBody"]["required"]) == {"detail", "message", "error"}
+    assert set(schemas["OAuthErrorBody"]["required"]) == {"detail", "message", "error", "error_description"}
     for replaced in ("ErrorModel", "HTTPValidationError", "ValidationError"):
         assert replaced not in schemas
 
@@ -124,8 +130,11 @@ def test_protected_operations_document_401_with_the_bearer_challenge_and_400_for
         if route.id != "POST /auth/jwt/logout":  # reads the bearer token alone
             examples = responses["400"]["content"]["application/json"]["examples"]
             assert "AMBIGUOUS_CREDENTIALS" in examples, route.id
-    for method, path in PUBLIC_ROUTES:
+    for method, path in PUBLIC_ROUTES - {("POST", "/auth/token")}:
         assert "401" not in found[(method, path)]["responses"], f"{method} {path}"
+    # The token endpoint's 401 is OAuth2's invalid_client (HTTP Basic with a secret).
+    token_401 = found[("POST", "/auth/token")]["responses"]["401"]["content"]["application/json"]["examples"]
+    assert set(token_401) == {"INVALID_CLIENT"}
 
 
 def test_gated_operations_document_403_and_loaded_path_parameters_404(document):
@@ -223,11 +232,12 @@ async def test_logout_answers_204(client, document, user: Account):
     assert_conforms(document, "POST", "/auth/jwt/logout", response)
 
 
-async def test_refusals_of_the_caller_conform(client, document, guest: Account, user: Account, keys: Keys):
+async def test_refusals_of_the_caller_conform(client, document, accounts, guest: Account, user: Account, keys: Keys):
     key = await keys.create(user)
+    others_key = await keys.create(await accounts.create())
     answers = {
         ("GET", "/users/me", 401): await client.get("/users/me"),
-        ("GET", "/users/me", 400): await client.get("/users/me", headers={**user.headers, **key.headers}),
+        ("GET", "/users/me", 400): await client.get("/users/me", headers={**user.headers, **others_key.headers}),
         ("GET", "/admin/users", 403): await client.get("/admin/users", headers=guest.headers),
         ("PATCH", "/users/me", 403): await client.patch("/users/me", json={}, headers=key.headers),
         ("POST", "/auth/jwt/logout", 401): await client.post("/auth/jwt/logout", headers=key.headers),

@@ -38,6 +38,7 @@ class Route:
     allowed: frozenset[Role]
     success: int
     body: Callable[[], dict[str, Any]] | None = field(default=None)
+    form: bool = False  # the body is a form (application/x-www-form-urlencoded), not JSON
 
     @property
     def id(self) -> str:
@@ -88,12 +89,15 @@ PROTECTED_ROUTES = [
     # The audit trail.
     Route("GET", "/admin/audit-events", ADMIN, 200),
     Route("GET", "/users/me/security-events", ALL, 200),
+    Route("POST", "/auth/introspect", ADMIN, 200, lambda: {"token": "not-a-token"}, form=True),
 ]
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("GET", "/ready"),
     ("POST", "/auth/jwt/login"),
+    ("POST", "/auth/token"),
+    ("GET", "/.well-known/oauth-authorization-server"),
     ("POST", "/auth/jwt/refresh"),
     ("POST", "/auth/jwt/revoke"),
     ("POST", "/auth/jwt/mfa"),
@@ -161,8 +165,10 @@ def unauthenticated_cases() -> list[Any]:
 
 async def call(client, route: Route, *, headers: dict[str, str], **path_values: object):
     path = route.path.format(**path_values)
-    json = route.body() if route.body else None
-    return await client.request(route.method, path, headers=headers, json=json)
+    body = route.body() if route.body else None
+    if route.form:
+        return await client.request(route.method, path, headers=headers, data=body)
+    return await client.request(route.method, path, headers=headers, json=body)
 
 
 async def prepare(app, accounts, role: Role) -> tuple[Any, dict[str, object]]:

@@ -101,6 +101,7 @@ async def test_a_totp_code_is_accepted_once_even_within_its_step(client, enrolle
         "detail": "MFA_CODE_INVALID",
         "message": again.json()["message"],
         "error": "invalid_grant",
+        "error_description": again.json()["message"],
     }
 
 
