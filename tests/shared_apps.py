@@ -8,7 +8,8 @@ and hands it from test to test, after making it as good as new: every row the te
 dependency overrides removed, and mail sent to the next test's own capturing backend.
 
 A test gets an app of its own instead when it is marked `own_app` (it checks start-up, or leaves
-the app changed in a way the reset does not undo), when it replaces the mail backend, when its
+the app changed in a way the reset does not undo), when it builds its apps itself (it does not use
+the `app` fixture, so no reset would follow it), when it replaces the mail backend, when its
 settings create a first admin at start-up, or when it starts a second app on its database
 (`other_worker`).
 """
@@ -172,6 +173,8 @@ class SharedApps:
 def shares_an_app(request: pytest.FixtureRequest, overrides: dict[str, object]) -> bool:
     """Whether this test may run on a shared app (see the module's docstring)."""
     if request.node.get_closest_marker("own_app") is not None:
+        return False
+    if "app" not in request.fixturenames:  # a test that builds its apps itself: a database of its own
         return False
     if OWN_APP_FIXTURES.intersection(request.fixturenames):
         return False

@@ -85,6 +85,8 @@ def _signed_in(request: Request, services: ServicesDep, tokens: TokenResponse) -
 @router.post(
     "",
     name="console:session.login",
+    operation_id="console_sign_in",
+    summary="Console sign-in, the password step",
     response_model=ConsoleTokens,
     dependencies=[Depends(counted_as(LOGIN_ROUTE))],
     responses=error_responses(RateLimited, ConsoleRequestRefused),  # the login's own: SERVICE_ERRORS
@@ -110,6 +112,8 @@ async def sign_in(
 @router.post(
     "/mfa",
     name="console:session.mfa",
+    operation_id="console_sign_in_second_factor",
+    summary="Console sign-in, the second factor",
     response_model=ConsoleTokens,
     dependencies=[Depends(counted_as(MFA_ROUTE))],
     responses=error_responses(
@@ -138,6 +142,8 @@ async def sign_in_second_factor(
 @router.post(
     "/refresh",
     name="console:session.refresh",
+    operation_id="console_refresh",
+    summary="Console access token from the refresh cookie",
     response_model=ConsoleTokens,
     responses={
         status.HTTP_204_NO_CONTENT: {"description": "The browser holds no live console session: sign in."},
@@ -166,6 +172,8 @@ async def refresh(
 @router.post(
     "/logout",
     name="console:session.logout",
+    operation_id="console_sign_out",
+    summary="Console sign-out",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(ConsoleRequestRefused),

@@ -80,8 +80,15 @@ async def test_requests_not_from_the_console_pages_are_refused(client, user, hea
 async def test_the_services_own_origin_is_accepted(client, user):
     response = await sign_in(client, user, headers={**CONSOLE, "Origin": "http://testserver"})
     assert response.status_code == 200
-    response = await sign_in(client, user, headers={**CONSOLE, "Origin": "http://localhost:8000"})  # PUBLIC_URL
+
+
+@pytest.mark.parametrize("settings_overrides", [{"public_url": "https://auth.example.com"}])
+async def test_the_public_urls_origin_is_accepted_too(client, user):
+    """Behind a proxy the request's own origin is the inner one; PUBLIC_URL names the outer."""
+    response = await sign_in(client, user, headers={**CONSOLE, "Origin": "https://auth.example.com"})
     assert response.status_code == 200
+    response = await sign_in(client, user, headers={**CONSOLE, "Origin": "https://elsewhere.example.com"})
+    assert response.status_code == 403
 
 
 async def test_refresh_rotates_the_cookie_and_answers_a_new_access_token(client, user):

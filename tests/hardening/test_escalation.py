@@ -287,6 +287,8 @@ NOT_WRITERS = {
     ("POST", "/users/me/mfa/recovery-codes"): "a code; the codes it stores are generated",
     ("DELETE", "/users/me/mfa"): "a code and the current password; deletes the caller's own factor",
     ("POST", "/auth/confirm-email-change"): "a token; the new email comes from the signed token, not the body",
+    ("POST", "/console/session"): "username and password, as /auth/jwt/login; the session takes nothing else",
+    ("POST", "/console/session/mfa"): "an mfa_token and a code, as /auth/jwt/mfa; the session takes nothing else",
 }
 
 

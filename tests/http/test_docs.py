@@ -100,9 +100,7 @@ async def test_the_password_flow_the_authorize_button_uses_is_documented(client)
     document = (await client.get("/openapi.json")).json()
     flows = [scheme.get("flows", {}) for scheme in document["components"]["securitySchemes"].values()]
 
-    assert {"password": {"scopes": {}, "tokenUrl": "auth/jwt/login"}} in flows or any(
-        "password" in flow and flow["password"]["tokenUrl"].endswith("auth/jwt/login") for flow in flows
-    )
+    assert {"password": {"scopes": {}, "tokenUrl": "auth/token"}} in flows
 
 
 async def test_the_docs_are_not_operations_of_the_api(client):
