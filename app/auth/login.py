@@ -29,12 +29,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.errors import InvalidCredentials, UserNotVerified
 from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
+from app.core.errors import ServiceBusy
 from app.core.identity import ClientInfo
+from app.core.metrics import LOGIN
 from app.core.passwords import PasswordHasher
 from app.core.text import is_storable
 from app.db.base import utcnow
@@ -71,19 +74,25 @@ class PasswordLogin:
     async def authenticate(self, *, email: str, password: str) -> User:
         """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
         `Retry-After`). An email without an account is counted and locked like one with one."""
-        with self.passwords.admission():
-            return await self._authenticate(email=email, password=password)
+        try:
+            with self.passwords.admission():
+                return await self._authenticate(email=email, password=password)
+        except (ServiceBusy, PoolTimeout):  # the hash queue is full, or no connection came in time
+            LOGIN["busy"].inc()
+            raise
 
     async def _authenticate(self, *, email: str, password: str) -> User:
         if not is_storable(email) or not is_storable(password):
             # Text no account can hold (a lone surrogate, NUL): a wrong login, costing the same.
             await self.passwords.burn_verify("-")
+            LOGIN["bad_credentials"].inc()
             raise InvalidCredentials()
         user = await self.users.get_by_email(email=email)
         lockout = await self.lockouts.state(email=email)
         await self.db.commit()  # nothing holds a connection while the hash runs
         if lockout.is_locked(now := utcnow()):  # step 2
             await self.passwords.burn_verify(password)
+            LOGIN["locked"].inc()
             raise InvalidCredentials(headers=_retry_after(lockout, now))
         if user is None:  # step 3
             await self.passwords.burn_verify(password)
@@ -92,13 +101,16 @@ class PasswordLogin:
             verified, new_hash = await self.passwords.verify_async(password, user.hashed_password)
         if user is None or not verified or not user.is_active:  # step 4
             failed = await self.lockouts.record_failure(email=email)
+            LOGIN["bad_credentials"].inc()
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
         if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
+            LOGIN["unverified"].inc()
             raise UserNotVerified()
         if user.mfa_enabled and self.mfa is not None:  # only the second step clears the streak
             if new_hash is not None:
                 await self.users.rehash(user=user, hashed_password=new_hash)
             challenge = await self.mfa.challenge(user=user)  # bound to the (new) password hash
+            LOGIN["mfa_required"].inc()
             raise MfaRequired(mfa_token=challenge.mfa_token, expires_in=challenge.expires_in)
         if lockout.failed_count:
             await self.lockouts.clear(email=email)
@@ -108,7 +120,9 @@ class PasswordLogin:
 
     async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:
         """Steps 6 and 7."""
-        return self.tokens_for(await self.sessions.start(user_id=user.id, client=client))
+        tokens = self.tokens_for(await self.sessions.start(user_id=user.id, client=client))
+        LOGIN["succeeded"].inc()
+        return tokens
 
     def tokens_for(self, grant: Grant) -> TokenResponse:
         """The access token of a session that has just issued a refresh token (login or refresh)."""

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from app.auth.adapter import PasswordLoginDep
 from app.auth.errors import InvalidTokenRequest
 from app.auth.schemas import TokenResponse
+from app.core.metrics import MFA_LOGIN
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
 from app.http.services import ClientInfoDep
@@ -49,7 +50,15 @@ async def login_second_factor(
         raise InvalidTokenRequest("mfa_token is required.")
     if not otp and not recovery_code:
         raise InvalidTokenRequest("otp or recovery_code is required.")
-    done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
+    try:
+        done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
+    except MfaLoginCodeInvalid:
+        MFA_LOGIN["code_invalid"].inc()
+        raise
+    except MfaTokenInvalid:
+        MFA_LOGIN["token_invalid"].inc()
+        raise
     await login.lockouts.clear(email=done.user.email)  # only a completed login resets the streak
     grant = await login.sessions.start(user_id=done.user.id, client=client, amr=done.amr)
+    MFA_LOGIN["succeeded"].inc()
     return JSONResponse(login.tokens_for(grant).model_dump(), headers=NO_STORE)
