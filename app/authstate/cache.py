@@ -54,7 +54,7 @@ class AuthCache:
     # --- access-token claims: a pure function of the token's text, never stale ---------------
     def claims(self, token: str) -> AccessClaims | None:
         claims = self._claims.get(token)
-        (_CLAIMS.miss if claims is None else _CLAIMS.hit).inc()
+        (_CLAIMS.miss if claims is None else _CLAIMS.hit)()
         return claims
 
     def remember_claims(self, token: str, claims: AccessClaims) -> None:
@@ -93,9 +93,9 @@ class AuthCache:
         except KeyError:
             pass
         else:
-            counters.hit.inc()
+            counters.hit()
             return found
-        counters.miss.inc()
+        counters.miss()
         value = await load(key)
         if generation == self._generation and (value is not None or remember_none):
             cache[key] = value  # type: ignore[assignment]

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram
 from prometheus_client.metrics_core import Metric
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,7 +87,7 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         # (route, method, status) -> counter, (route, method) -> histogram: bound once each.
-        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self._counters: dict[tuple[str, str, int], Callable[[], None]] = {}
         self._timers: dict[tuple[str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,8 +113,10 @@ class RequestMetrics:
         method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
         counter = self._counters.get((route, method, status))
         if counter is None:
-            counter = self._counters[(route, method, status)] = metrics.HTTP_REQUESTS.labels(route, method, str(status))
-        counter.inc()
+            counter = self._counters[(route, method, status)] = metrics.tally(
+                metrics.HTTP_REQUESTS.labels(route, method, str(status))
+            )
+        counter()
         timer = self._timers.get((route, method))
         if timer is None:
             timer = self._timers[(route, method)] = metrics.HTTP_REQUEST_DURATION.labels(route, method)

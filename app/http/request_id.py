@@ -10,8 +10,8 @@ cannot put text of their choosing into the service's logs this way.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Sequence
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -29,14 +29,15 @@ def looks_like_an_id(value: str) -> bool:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as a UUID4's 122 bits, at a fraction of its cost
 
 
 class RequestIds:
     def __init__(self, app: ASGIApp, *, trusted_proxies: Sequence[IPNetwork]) -> None:
         self.clients = ClientAddress(trusted_proxies)
+        # The request's own headers are left as they came: the id is read from the context variable.
         self.app = CorrelationIdMiddleware(
-            app, header_name=HEADER, generator=new_request_id, validator=looks_like_an_id
+            app, header_name=HEADER, update_request_header=False, generator=new_request_id, validator=looks_like_an_id
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
