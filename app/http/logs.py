@@ -17,65 +17,22 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgi_correlation_id import CorrelationIdFilter
-from pythonjsonlogger.json import JsonFormatter
 
-from app.config import Settings
-
-TRACE = 5  # uvicorn's level below DEBUG (`--log-level trace`)
-LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO}
-LEVELS |= {"debug": logging.DEBUG, "trace": TRACE}
-UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-# Never below WARNING: at DEBUG (or INFO) they would write secrets the service handles.
-QUIET_LOGGERS = (
-    "aiosmtplib",
-    "sqlalchemy",
-    "aiosqlite",
-    "asyncpg",
-    "python_multipart",
-    "multipart",
-    "passlib",
-    "alembic.runtime.plugins",  # a line per plugin at every import
+from app.http.log_lines import (
+    LEVELS,
+    QUIET_LOGGERS,
+    TRACE,
+    UVICORN_LOGGERS,
+    ServiceHandler,
+    default_request_id,
+    formatter,
 )
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = ("asctime", "levelname", "name", "message", "request_id")
-JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
-# uvicorn adds a coloured copy of some messages; the plain one is enough.
-JSON_SKIPPED = ("color_message",)
 
-
-def _utc_time(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
-
-
-class TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
-        super().__init__(TEXT_FORMAT)
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return _utc_time(record)
-
-
-class JsonLineFormatter(JsonFormatter):
-    def __init__(self) -> None:
-        super().__init__(
-            list(JSON_FIELDS),
-            rename_fields=JSON_RENAMES,
-            reserved_attrs=[*_reserved_attributes(), *JSON_SKIPPED],
-        )
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return _utc_time(record)
-
-
-def _reserved_attributes() -> list[str]:
-    from pythonjsonlogger.core import RESERVED_ATTRS
-
-    return list(RESERVED_ATTRS)
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 class RequestIdFilter(CorrelationIdFilter):
@@ -90,18 +47,11 @@ class RequestIdFilter(CorrelationIdFilter):
         return True
 
 
-class ServiceHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The one handler of the service's lines (recognised so that configuring twice replaces it)."""
-
-
-def make_handler(log_format: str) -> logging.Handler:
+def request_handler(log_format: str) -> logging.Handler:
+    """The handler of every line once the application is built: the request's own id in each."""
     handler = ServiceHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonLineFormatter())
-        handler.addFilter(RequestIdFilter(None))
-    else:
-        handler.setFormatter(TextFormatter())
-        handler.addFilter(RequestIdFilter("-"))
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(RequestIdFilter(default_request_id(log_format)))
     return handler
 
 
@@ -112,7 +62,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for existing in [handler for handler in root.handlers if isinstance(handler, ServiceHandler)]:
         root.removeHandler(existing)
-    root.addHandler(make_handler(settings.log_format or "text"))
+    root.addHandler(request_handler(settings.log_format or "text"))
     root.setLevel(level)
     for name in UVICORN_LOGGERS:
         logger = logging.getLogger(name)
@@ -133,7 +83,7 @@ def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"service": {"()": "app.http.logs.make_handler", "log_format": settings.log_format or "text"}},
+        "handlers": {"service": {"()": "app.http.log_lines.make_handler", "log_format": settings.log_format or "text"}},
         "root": {"handlers": ["service"], "level": level},
         "loggers": {
             **{name: {"handlers": [], "propagate": True, "level": level} for name in UVICORN_LOGGERS},

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from app.config import Environment, Settings
-from app.http.logs import UVICORN_LOGGERS, configure_logging
+from app.http.log_lines import UVICORN_LOGGERS
+from app.http.logs import configure_logging
 from tests.factories import DEFAULT_PASSWORD, TEST_SECRET
 from tests.http.real_server import running
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 import pyotp
 import pytest
 
-from app.http.logs import JsonLineFormatter, RequestIdFilter, TextFormatter
+from app.http.log_lines import JsonLineFormatter, TextFormatter
+from app.http.logs import RequestIdFilter
 from tests.factories import links_in
 from tests.mail.smtp import SmtpServer
 from tests.mfa.support import install_clock
