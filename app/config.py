@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -131,6 +131,32 @@ class Settings(BaseSettings):
     cors_allow_credentials: bool = False
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     hsts_seconds: int = Field(default=0, ge=0, le=2 * 366 * 86_400)
+
+    # Logs (app/http/logs.py): one format for the service's and uvicorn's lines. LOG_FORMAT unset:
+    # text in development, json in production.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
+    log_format: Literal["text", "json"] | None = None
+    # GET /metrics (Prometheus); with METRICS_TOKEN it needs `Authorization: Bearer <token>`.
+    metrics_enabled: bool = False
+    metrics_token: SecretStr | None = None
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_log_choice(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or ("info" if info.field_name == "log_level" else None)
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _log_format_follows_environment(self) -> Settings:
+        if self.log_format is None:
+            self.log_format = "json" if self.environment is Environment.PRODUCTION else "text"
+        return self
 
     @model_validator(mode="after")
     def _no_credentials_with_any_origin(self) -> Settings:

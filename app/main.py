@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,21 +24,22 @@ from app.audit.router import admin_router as admin_audit_router
 from app.audit.router import me_router as security_events_router
 from app.auth.jwks import router as jwks_router
 from app.auth.metadata import router as metadata_router
-from app.auth.router import auth_rate_limits
+from app.auth.router import auth_rate_limit_refusals, auth_rate_limits
 from app.auth.router import router as auth_router
 from app.authstate.authenticator import Authenticator
 from app.authstate.state import AuthState, Loaders
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, masked_url
 from app.console.pages import router as console_pages_router
 from app.console.session_router import router as console_session_router
 from app.container import Services
+from app.core import metrics
 from app.core.access_tokens import AccessTokenCodec
 from app.core.common_passwords import shipped_common_passwords
 from app.core.passwords import PasswordHasher
 from app.core.secrets import KeyRing, SecretPurpose
 from app.db.engine import create_database
 from app.db.migrate import migrate
-from app.db.reachable import wait_until_reachable
+from app.db.reachable import database_address, wait_until_reachable
 from app.health.router import router as health_router
 from app.health.status import router as admin_status_router
 from app.health.status import service_version
@@ -47,12 +49,16 @@ from app.http.database_errors import install_database_error_handlers
 from app.http.docs import DOCS_PAGES, install_docs
 from app.http.errors import install_error_handlers
 from app.http.limits import RequestLimits
+from app.http.logs import configure_logging
+from app.http.metrics import RequestMetrics, metrics_router
 from app.http.middleware import AnnounceAuthChanges
 from app.http.openapi import document_openapi, operation_id
+from app.http.request_id import RequestIds
 from app.http.security_headers import SecurityHeaders
 from app.items.router import router as items_router
 from app.mail.admin_router import router as admin_mail_router
 from app.mail.backends import MailBackend
+from app.mail.metrics import outbox_figures
 from app.mail.service import Mailer
 from app.mfa.admin_router import router as admin_mfa_router
 from app.mfa.router import router as mfa_router
@@ -65,6 +71,8 @@ from app.users.admin_router import router as admin_users_router
 from app.users.bootstrap import ensure_first_admin
 from app.users.loaders import user_loader
 from app.users.router import router as users_router
+
+logger = logging.getLogger("app.main")
 
 
 def build_services(settings: Settings, *, mail_backend: MailBackend | None = None) -> Services:
@@ -95,14 +103,29 @@ def build_services(settings: Settings, *, mail_backend: MailBackend | None = Non
             api_key_hasher=keys.hasher(SecretPurpose.API_KEY),
             record_api_key_use=api_key_use_recorder(database),
         ),
-        rate_limits=RateLimits(settings, routes=auth_rate_limits(settings)),
+        rate_limits=RateLimits(settings, routes=auth_rate_limits(settings), on_refused=auth_rate_limit_refusals()),
         mail=Mailer(settings=settings, database=database, keys=keys, backend=mail_backend),
+    )
+
+
+def log_what_starts(services: Services) -> None:
+    """What this worker runs on, in the start-up log (never a password)."""
+    settings, database = services.settings, services.database
+    scrape = "on at /metrics" + (" (token required)" if settings.metrics_token else "")
+    logger.info(
+        "starting: environment %s, database %s at %s, %s, metrics %s",
+        settings.environment.value,
+        database.engine.dialect.name,
+        database_address(database),
+        f"Redis at {masked_url(settings.redis_url)}" if settings.redis_url else "no Redis (state is per worker)",
+        scrape if settings.metrics_enabled else "off",
     )
 
 
 def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | None = None) -> FastAPI:
     """`mail_backend` replaces the one MAIL_BACKEND names (tests capture mail with it)."""
     settings = settings or get_settings()
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +135,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         assert isinstance(mailer, Mailer)
         try:
             await wait_until_reachable(services.database, settings)
+            log_what_starts(services)
             await migrate(services.database)
             await services.auth.start()
             await services.passwords.warm_up()
@@ -125,6 +149,7 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
             await services.auth.stop()
             services.passwords.close()
             await services.database.dispose()
+            metrics.mark_this_worker_dead()
 
     app = FastAPI(
         title="Gatehouse",
@@ -162,6 +187,9 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
         hsts_seconds=settings.hsts_seconds,
         docs_paths=DOCS_PAGES,
     )
+    # Outermost: every request is timed and has its id before anything else runs, refusals included.
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestIds, trusted_proxies=settings.trusted_proxies)
     install_access_log_filter()
 
     # Routes are matched in this order: the most requested first.
@@ -187,6 +215,8 @@ def create_app(settings: Settings | None = None, *, mail_backend: MailBackend | 
     )
     for router in routers:
         app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router(settings, figures=[outbox_figures]))
     install_docs(app)
     document_openapi(app, caller_dependency=get_caller, public_url=settings.public_url)
     return app

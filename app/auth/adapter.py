@@ -46,6 +46,7 @@ from app.auth.schemas import TokenResponse
 from app.container import Services
 from app.core.errors import InvalidToken
 from app.core.identity import ClientInfo
+from app.core.metrics import REGISTRATIONS
 from app.core.notifications import MailKind, Outbox
 from app.core.secrets import SecretPurpose
 from app.core.text import is_storable
@@ -162,6 +163,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             raise exceptions.InvalidPasswordException(reason=error.reason) from error
         except UserAlreadyExists as error:
             raise exceptions.UserAlreadyExists() from error
+        REGISTRATIONS.inc()
         await self.on_after_register(user, request)
         return user
 

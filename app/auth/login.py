@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import record_event
@@ -38,7 +39,9 @@ from app.audit.types import Actor, EventType, LoginFailure
 from app.auth.errors import InvalidCredentials, UserNotVerified
 from app.auth.schemas import TokenResponse
 from app.core.access_tokens import AccessTokenCodec
+from app.core.errors import ServiceBusy
 from app.core.identity import ClientInfo
+from app.core.metrics import LOGIN
 from app.core.passwords import PasswordHasher
 from app.core.text import is_storable
 from app.db.base import utcnow
@@ -75,8 +78,12 @@ class PasswordLogin:
     async def authenticate(self, *, email: str, password: str) -> User:
         """Steps 2 to 5: the account for these credentials, or `InvalidCredentials` (a lock adds
         `Retry-After`). An email without an account is counted and locked like one with one."""
-        with self.passwords.admission():
-            return await self._authenticate(email=email, password=password)
+        try:
+            with self.passwords.admission():
+                return await self._authenticate(email=email, password=password)
+        except (ServiceBusy, PoolTimeout):  # the hash queue is full, or no connection came in time
+            LOGIN["busy"].inc()
+            raise
 
     async def _authenticate(self, *, email: str, password: str) -> User:
         if not is_storable(email) or not is_storable(password):
@@ -84,6 +91,7 @@ class PasswordLogin:
             await self.passwords.burn_verify("-")
             if is_storable(email):
                 await self._failed(email=email, user_id=None, reason=LoginFailure.BAD_CREDENTIALS, commit=True)
+            LOGIN["bad_credentials"].inc()
             raise InvalidCredentials()
         user = await self.users.get_by_email(email=email)
         lockout = await self.lockouts.state(email=email)
@@ -92,6 +100,7 @@ class PasswordLogin:
         if lockout.is_locked(now := utcnow()):  # step 2
             await self.passwords.burn_verify(password)
             await self._failed(email=email, user_id=user_id, reason=LoginFailure.LOCKED, commit=True)
+            LOGIN["locked"].inc()
             raise InvalidCredentials(headers=_retry_after(lockout, now))
         if user is None:  # step 3
             await self.passwords.burn_verify(password)
@@ -102,9 +111,11 @@ class PasswordLogin:
             reason = LoginFailure.INACTIVE if user is not None and verified else LoginFailure.BAD_CREDENTIALS
             await self._failed(email=email, user_id=user_id, reason=reason, commit=False)
             failed = await self.lockouts.record_failure(email=email, user_id=user_id)  # commits the event too
+            LOGIN["bad_credentials"].inc()
             raise InvalidCredentials(headers=_retry_after(failed, utcnow()))
         if self.require_verified and not user.is_verified:  # REQUIRE_VERIFIED_EMAIL: no tokens yet
             await self._failed(email=email, user_id=user.id, reason=LoginFailure.UNVERIFIED, commit=True)
+            LOGIN["unverified"].inc()
             raise UserNotVerified()
         if user.mfa_enabled and self.mfa is not None:  # only the second step clears the streak
             if new_hash is not None:
@@ -112,6 +123,7 @@ class PasswordLogin:
             # Recorded with the challenge, which commits it.
             record_event(self.db, EventType.LOGIN_MFA_REQUIRED, actor=Actor.user(user.id), target_user_id=user.id)
             challenge = await self.mfa.challenge(user=user)  # bound to the (new) password hash
+            LOGIN["mfa_required"].inc()
             raise MfaRequired(mfa_token=challenge.mfa_token, expires_in=challenge.expires_in)
         if lockout.failed_count:
             await self.lockouts.clear(email=email)
@@ -131,7 +143,9 @@ class PasswordLogin:
     async def start_session(self, *, user: User, client: ClientInfo) -> TokenResponse:
         """Steps 6 and 7; `login.succeeded` commits with the session."""
         grant = await self.sessions.start(user_id=user.id, client=client, role=user.role, record=succeeded(user.id))
-        return self.tokens_for(grant)
+        tokens = self.tokens_for(grant)
+        LOGIN["succeeded"].inc()
+        return tokens
 
     def tokens_for(self, grant: Grant) -> TokenResponse:
         """The access token of a session that has just issued a refresh token (login or refresh)."""

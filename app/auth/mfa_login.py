@@ -18,6 +18,7 @@ from app.auth.errors import InvalidTokenRequest
 from app.auth.login import PasswordLogin, succeeded
 from app.auth.schemas import TokenResponse
 from app.core.identity import ClientInfo
+from app.core.metrics import MFA_LOGIN
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
 from app.http.services import ClientInfoDep
@@ -70,11 +71,19 @@ async def second_factor_grant(
         raise InvalidTokenRequest("mfa_token is required.")
     if not otp and not recovery_code:
         raise InvalidTokenRequest("otp or recovery_code is required.")
-    done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
+    try:
+        done = await mfa.redeem(mfa_token=mfa_token, otp=otp, recovery_code=recovery_code)
+    except MfaLoginCodeInvalid:
+        MFA_LOGIN["code_invalid"].inc()
+        raise
+    except MfaTokenInvalid:
+        MFA_LOGIN["token_invalid"].inc()
+        raise
     await login.lockouts.clear(email=done.user.email)  # only a completed login resets the streak
     method = "otp" if "otp" in done.amr else "recovery_code"
     record = succeeded(done.user.id, mfa_method=method)  # mfa.succeeded and login.succeeded, with the session
     grant = await login.sessions.start(
         user_id=done.user.id, client=client, amr=done.amr, role=done.user.role, record=record
     )
+    MFA_LOGIN["succeeded"].inc()
     return login.tokens_for(grant)

@@ -12,6 +12,7 @@ RFC 6749 5.2: 400 with `error` set to `invalid_request`, `unsupported_grant_type
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Response, status
@@ -34,6 +35,7 @@ from app.auth.schemas import TokenResponse
 from app.auth.token import router as token_router
 from app.config import Settings
 from app.core.errors import DomainError, InvalidToken
+from app.core.metrics import LOGIN
 from app.http.caller import AccessTokenCaller
 from app.http.ratelimit import enforce_rate_limit
 from app.http.responses import NO_STORE
@@ -62,6 +64,11 @@ def auth_rate_limits(settings: Settings) -> dict[str, str]:
         REQUEST_VERIFY_ROUTE: settings.recovery_rate_limit,
         MFA_ROUTE: settings.mfa_rate_limit,
     }
+
+
+def auth_rate_limit_refusals() -> dict[str, Callable[[], None]]:
+    """Route name -> what else a refusal by its limit counts: a refused password login is a login outcome."""
+    return {LOGIN_ROUTE: LOGIN["rate_limited"].inc}
 
 
 @jwt_router.post(

@@ -20,9 +20,15 @@ from cachetools import TTLCache
 from app.authstate.changes import AuthChange, ChangeKind
 from app.core.access_tokens import AccessClaims
 from app.core.identity import ApiKeySnapshot, SessionState, UserSnapshot
+from app.core.metrics import CacheCounters
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+_CLAIMS = CacheCounters("claims")
+_USERS = CacheCounters("users")
+_SESSIONS = CacheCounters("sessions")
+_API_KEYS = CacheCounters("api_keys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,9 @@ class AuthCache:
 
     # --- access-token claims: a pure function of the token's text, never stale ---------------
     def claims(self, token: str) -> AccessClaims | None:
-        return self._claims.get(token)
+        claims = self._claims.get(token)
+        (_CLAIMS.miss if claims is None else _CLAIMS.hit)()
+        return claims
 
     def remember_claims(self, token: str, claims: AccessClaims) -> None:
         self._claims[token] = claims
@@ -56,19 +64,19 @@ class AuthCache:
     async def user(
         self, user_id: uuid.UUID, load: Callable[[uuid.UUID], Awaitable[UserSnapshot | None]]
     ) -> UserSnapshot | None:
-        return (await self._through(self._users, user_id, load, remember_none=True)).value
+        return (await self._through(self._users, user_id, load, remember_none=True, counters=_USERS)).value
 
     async def session(
         self, session_id: uuid.UUID, load: Callable[[uuid.UUID], Awaitable[SessionState | None]]
     ) -> SessionState | None:
-        return (await self._through(self._sessions, session_id, load, remember_none=True)).value
+        return (await self._through(self._sessions, session_id, load, remember_none=True, counters=_SESSIONS)).value
 
     async def api_key(
         self, digest: str, load: Callable[[str], Awaitable[ApiKeySnapshot | None]]
     ) -> Read[ApiKeySnapshot | None]:
         # Unknown keys are not remembered: anyone can make up well-formed keys, and they must not
         # push real ones out of the cache.
-        return await self._through(self._api_keys, digest, load, remember_none=False)
+        return await self._through(self._api_keys, digest, load, remember_none=False, counters=_API_KEYS)
 
     async def _through(
         self,
@@ -77,12 +85,17 @@ class AuthCache:
         load: Callable[[K], Awaitable[V | None]],
         *,
         remember_none: bool,
+        counters: CacheCounters,
     ) -> Read[V | None]:
         generation = self._generation
         try:
-            return Read(cache[key], generation)
+            found = Read(cache[key], generation)
         except KeyError:
             pass
+        else:
+            counters.hit()
+            return found
+        counters.miss()
         value = await load(key)
         if generation == self._generation and (value is not None or remember_none):
             cache[key] = value  # type: ignore[assignment]

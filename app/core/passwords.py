@@ -39,6 +39,7 @@ from typing import TypeVar
 from passlib.context import CryptContext
 from passlib.handlers import bcrypt as passlib_bcrypt
 
+from app.core import metrics
 from app.core.errors import ServiceBusy
 from app.core.text import normalise_password
 
@@ -77,6 +78,16 @@ def _yield_to_requests() -> None:
     requests on the worker stay fast. With idle cores, hashing runs at full speed all the same."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_THREAD_NICENESS)
+
+
+def _timed(function: Callable[..., T], submitted: float, *args: str) -> T:
+    """Run `function` on a hashing thread, recording how long it waited for the thread and ran."""
+    started = time.perf_counter()
+    metrics.PASSWORD_QUEUE_WAIT.observe(started - submitted)
+    try:
+        return function(*args)
+    finally:
+        metrics.PASSWORD_HASH_DURATION.observe(time.perf_counter() - started)
 
 
 class PasswordHasher:
@@ -127,15 +138,18 @@ class PasswordHasher:
             yield
             return
         if self._admitted >= self.queue_limit:
+            metrics.PASSWORD_BUSY.inc()
             # The queue drains at `threads` hashes per hash time: retry once it has.
             raise ServiceBusy(retry_after=math.ceil(self._admitted / self.threads * self._seconds_per_hash))
         self._admitted += 1
+        metrics.PASSWORD_QUEUE_DEPTH.inc()
         token = _admitted_here.set(True)
         try:
             yield
         finally:
             _admitted_here.reset(token)
             self._admitted -= 1
+            metrics.PASSWORD_QUEUE_DEPTH.dec()
 
     async def hash_async(self, password: str) -> str:
         return await self._in_pool(self.hash, normalise_password(password))
@@ -151,7 +165,9 @@ class PasswordHasher:
         return (True, await self._in_pool(self.hash, normalised)) if verified else (False, None)
 
     async def _in_pool(self, function: Callable[[str, str], T] | Callable[[str], T], *args: str) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)  # type: ignore[arg-type]
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, _timed, function, time.perf_counter(), *args
+        )
 
     async def warm_up(self) -> None:
         """Make the hash that unknown-email logins verify against, at start-up, so that even the

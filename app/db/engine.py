@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.core.metrics import DATABASE_CONNECTIONS_IN_USE
 
 
 class AppSyncSession(Session):
@@ -50,9 +51,23 @@ def create_database(settings: Settings) -> Database:
         _ensure_sqlite_directory(url.database)
         options["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
     engine = create_async_engine(url, **options)
+    _count_connections_in_use(engine)
     if settings.is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     return Database(engine=engine, sessionmaker=async_sessionmaker(engine, class_=AppSession, expire_on_commit=False))
+
+
+def _count_connections_in_use(engine: AsyncEngine) -> None:
+    """The pool tells each checkout and checkin: the gauge follows them, and a scrape reads it
+    without asking the pool (which, with several workers, is another process's)."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(*_: Any) -> None:
+        DATABASE_CONNECTIONS_IN_USE.inc()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(*_: Any) -> None:
+        DATABASE_CONNECTIONS_IN_USE.dec()
 
 
 def _ensure_sqlite_directory(database: str | None) -> None:

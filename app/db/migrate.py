@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
@@ -22,6 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # An arbitrary, fixed 64-bit key naming "Gatehouse migrations" among advisory locks.
@@ -73,11 +76,14 @@ async def _upgrade(connection: AsyncConnection) -> None:
 def _upgrade_on(connection: Connection) -> None:
     # Most start-ups find the database already at the head: one query says so, without loading
     # Alembic's environment and every revision file again.
-    if current_revision(connection) == head_revision():
+    current, head = current_revision(connection), head_revision()
+    if current == head:
+        logger.info("database schema at revision %s, the latest: no migration to apply", head)
         return
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+    logger.info("database migrated from revision %s to %s", current or "(empty database)", head)
 
 
 def _acquire_file_lock(path: Path | None) -> IO[str] | None:

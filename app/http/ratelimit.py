@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from app.core.metrics import RATE_LIMITED
+from app.http.metrics import route_template
 from app.http.services import get_services
 from app.ratelimit.errors import RateLimited
 from app.ratelimit.middleware import remember_headers
@@ -32,4 +34,5 @@ async def count_against(route_name: str, request: Request) -> None:
     outcome = await run_in_threadpool(rate_limits.hit, route_name, request)
     remember_headers(request, outcome.headers)
     if not outcome.allowed:
+        RATE_LIMITED.labels(route=route_template(request.scope)).inc()
         raise RateLimited(headers={"Retry-After": str(outcome.retry_after)})

@@ -76,6 +76,11 @@ class ClientAddress:
                 break
         return address
 
+    def peer_is_trusted(self, peer: str | None) -> bool:
+        """Whether the connection's peer is one of TRUSTED_PROXIES (whose headers are believed)."""
+        address = parse_address(peer) if peer else None
+        return address is not None and self._is_trusted(address)
+
     def _is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted_proxies)
 

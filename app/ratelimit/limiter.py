@@ -49,8 +49,15 @@ class LimitOutcome:
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, *, routes: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        routes: Mapping[str, str],
+        on_refused: Mapping[str, Callable[[], None]] | None = None,
+    ) -> None:
         self.storage_uri = settings.rate_limit_storage_uri
+        self._on_refused = dict(on_refused or {})
         self.limiter = _limiter(settings)
         self._checks = {name: self._register(name, limit) for name, limit in routes.items()}
         if (warning := per_worker_counting(settings)) is not None:
@@ -77,6 +84,8 @@ class RateLimits:
         try:
             self._checks[route_name](request=request)
         except RateLimitExceeded:
+            if (count_refusal := self._on_refused.get(route_name)) is not None:
+                count_refusal()
             window = self._window(request)
             retry_after = max(1, math.ceil(window.reset_at - time.time())) if window else 1
             return LimitOutcome(allowed=False, headers=window.headers if window else {}, retry_after=retry_after)

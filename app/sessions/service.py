@@ -36,6 +36,7 @@ from app.authstate.changes import AuthChange, ChangeKind, record_auth_events
 from app.authstate.state import AuthState
 from app.config import Settings
 from app.core.identity import ClientInfo
+from app.core.metrics import REFRESH
 from app.core.roles import Role
 from app.core.secrets import KeyedHasher
 from app.db.base import utcnow
@@ -58,6 +59,10 @@ class RevokedReason(StrEnum):
 
 # The audit event of a session ended on purpose (other reasons are recorded by the change that causes them).
 ENDED_EVENTS = {RevokedReason.LOGOUT: EventType.LOGOUT, RevokedReason.ENDED_BY_USER: EventType.SESSION_REVOKED}
+
+
+class _Reused(InvalidGrant):
+    """A spent refresh token presented again after the grace window (answered as any invalid grant)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,15 @@ class SessionService:
         return grant
 
     async def refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
+        try:
+            return await self._refresh(refresh_token=refresh_token, client=client)
+        except _Reused:  # counted where it is found
+            raise
+        except InvalidGrant:
+            REFRESH["invalid"].inc()
+            raise
+
+    async def _refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
         if not is_well_formed(refresh_token):
             raise InvalidGrant()
         found = (
@@ -179,7 +193,7 @@ class SessionService:
                 .execution_options(synchronize_session=False)
             )
             if _rowcount(spent) == 1:
-                return await self._continue(
+                grant = await self._continue(
                     session_id=session.id,
                     user_id=user.id,
                     now=now,
@@ -188,6 +202,8 @@ class SessionService:
                     amr=amr,
                     role=user.role,
                 )
+                REFRESH["rotated"].inc()
+                return grant
             # Another request spent it a moment ago: this one is a reuse, judged like any other.
             used_at = await self.db.scalar(select(RefreshToken.used_at).where(RefreshToken.id == token.id))
             if used_at is None:  # the token's session was pruned in between
@@ -196,9 +212,11 @@ class SessionService:
 
         if self.grace and now - used_at <= self.grace:
             logger.info("spent refresh token exchanged again within the grace window; session=%s", session.id)
-            return await self._continue(
+            grant = await self._continue(
                 session_id=session.id, user_id=user.id, now=now, client=client, amr=amr, role=user.role
             )
+            REFRESH["grace"].inc()
+            return grant
         revoked = await self._revoke(session_id=session.id, reason=RevokedReason.REUSE_DETECTED)
         if revoked:
             # Whoever presented the token holds the account's credential: it is attributed to the account.
@@ -210,14 +228,16 @@ class SessionService:
                 details={"session_id": session.id, "spent_at": used_at},
             )
         await self.db.commit()
-        if revoked:  # once per session, however many copies of the token arrive together
-            logger.warning(
-                "refresh token reuse detected: a token spent at %s was presented again; session=%s of user=%s revoked",
-                used_at.isoformat(),
-                session.id,
-                user.id,
-            )
-        raise InvalidGrant()
+        if not revoked:  # once per session: another copy of the token revoked it a moment ago
+            raise InvalidGrant()
+        REFRESH["reuse_detected"].inc()
+        logger.warning(
+            "refresh token reuse detected: a token spent at %s was presented again; session=%s of user=%s revoked",
+            used_at.isoformat(),
+            session.id,
+            user.id,
+        )
+        raise _Reused()
 
     async def _continue(
         self,

@@ -88,12 +88,19 @@ def test_create_app_installs_the_filter_once_for_uvicorn_app_main_app_too(databa
 
 @pytest.mark.processes
 @pytest.mark.parametrize(
-    ("command", "options"),
-    [(PYTHON_M_APP, ()), (UVICORN_APP_MAIN, ()), (PYTHON_M_APP, ("--log-level", "trace"))],
-    ids=[PYTHON_M_APP, UVICORN_APP_MAIN, "with uvicorn's trace"],
+    ("command", "options", "settings"),
+    [
+        (PYTHON_M_APP, (), {}),
+        (UVICORN_APP_MAIN, (), {}),
+        (PYTHON_M_APP, ("--log-level", "trace"), {"LOG_LEVEL": "trace"}),
+        (PYTHON_M_APP, (), {"LOG_LEVEL": "debug"}),
+    ],
+    ids=[PYTHON_M_APP, UVICORN_APP_MAIN, "with uvicorn's trace", "LOG_LEVEL=debug"],
 )
-def test_no_credential_sent_anywhere_in_a_request_reaches_the_server_log(tmp_path: Path, command: str, options):
-    with running(tmp_path, command=command, options=options) as server:
+def test_no_credential_sent_anywhere_in_a_request_reaches_the_server_log(
+    tmp_path: Path, command: str, options, settings
+):
+    with running(tmp_path, command=command, options=options, **settings) as server:
         url = server.url
         tokens = register_and_log_in(url, "logs@example.com")
         access, refresh = tokens["access_token"], tokens["refresh_token"]
