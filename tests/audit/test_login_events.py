@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
-from asgi_correlation_id import CorrelationIdMiddleware
 from sqlalchemy import update
 
 from app.core.secrets import SecretPurpose
@@ -67,15 +65,22 @@ async def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(app, client
     assert (await one(app, "login.succeeded")).ip_address == "203.0.113.10"
 
 
-async def test_the_request_id_is_recorded(app, accounts):
+async def test_the_request_id_is_recorded(app, client, accounts):
     account = await accounts.create(login=False)
-    transport = httpx.ASGITransport(app=CorrelationIdMiddleware(app), client=("203.0.113.10", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        response = await client.post(
-            "/auth/jwt/login",
-            data={"username": account.email, "password": account.password},
-            headers={"X-Request-ID": "0b9f1c3e6d2a4f58a1b2c3d4e5f60718"},
-        )
+    response = await client.post("/auth/jwt/login", data={"username": account.email, "password": account.password})
+    assert response.status_code == 200
+
+    assert (await one(app, "login.succeeded")).request_id == response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"trusted_proxies": ["203.0.113.0/24"]}])
+async def test_a_trusted_proxys_request_id_is_the_one_recorded(app, client, accounts):
+    account = await accounts.create(login=False)
+    response = await client.post(
+        "/auth/jwt/login",
+        data={"username": account.email, "password": account.password},
+        headers={"X-Request-ID": "0b9f1c3e6d2a4f58a1b2c3d4e5f60718"},
+    )
     assert response.status_code == 200
 
     assert (await one(app, "login.succeeded")).request_id == "0b9f1c3e6d2a4f58a1b2c3d4e5f60718"
