@@ -25,7 +25,6 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from app.auth.adapter import LOGIN_ROUTE, PasswordLoginDep, UserManager, get_user_manager
 from app.auth.errors import InvalidCredentials, InvalidTokenRequest
@@ -34,13 +33,13 @@ from app.auth.schemas import TokenResponse
 from app.console.cookies import clear_refresh_cookie, refresh_token_of, set_refresh_cookie
 from app.console.csrf import require_console_request
 from app.console.errors import ConsoleRequestRefused
+from app.http.ratelimit import count_against
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
-from app.http.services import ClientInfoDep, ServicesDep, get_services
+from app.http.services import ClientInfoDep, ServicesDep
 from app.mfa.dependencies import MfaServiceDep
 from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
 from app.ratelimit.errors import RateLimited
-from app.ratelimit.middleware import remember_headers
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.errors import InvalidGrant
 
@@ -61,13 +60,7 @@ def counted_as(route_name: str) -> Callable[[Request], Coroutine[Any, Any, None]
     sign-in gives a client no more attempts than the API's."""
 
     async def enforce(request: Request) -> None:
-        rate_limits = get_services(request).rate_limits
-        if not rate_limits.limits(route_name):
-            return
-        outcome = await run_in_threadpool(rate_limits.hit, route_name, request)
-        remember_headers(request, outcome.headers)
-        if not outcome.allowed:
-            raise RateLimited(headers={"Retry-After": str(outcome.retry_after)})
+        await count_against(route_name, request)
 
     return enforce
 
