@@ -60,9 +60,9 @@ def overload_problem(answer: httpx.Response) -> str | None:
     retry_after = answer.headers.get("Retry-After", "")
     if not retry_after.isdigit() or int(retry_after) < 1:
         return f"Retry-After {retry_after!r}"
-    if set(body) != {"detail", "message", "error"} or body["detail"] not in OVERLOAD_CODES:
+    if set(body) != {"detail", "message", "error", "error_description"} or body["detail"] not in OVERLOAD_CODES:
         return f"body {body}"
-    if body["error"] != "temporarily_unavailable" or not body["message"]:
+    if body["error"] != "temporarily_unavailable" or not body["message"] or body["error_description"] != body["message"]:
         return f"body {body}"
     return None
 

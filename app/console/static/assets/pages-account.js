@@ -225,11 +225,19 @@ function describe(event) {
   const details = event.details;
   if (details && typeof details === "object") {
     for (const [name, value] of Object.entries(details)) {
-      parts.push(`${name.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+      parts.push(`${name.replaceAll("_", " ")}: ${shown(value)}`);
     }
   }
   if (event.user_agent) parts.push(device(event.user_agent));
   return parts.join("; ") || "—";
+}
+
+// A detail's value as a reader wants it: none is "none", a list is its items.
+function shown(value) {
+  if (value === null || value === undefined) return "none";
+  if (Array.isArray(value)) return value.map(shown).join(", ") || "none";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
 }
 
 export const EVENT_HEADERS = ["When", "Event", "Address", "Details"];
