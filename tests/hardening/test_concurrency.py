@@ -62,7 +62,11 @@ def overload_problem(answer: httpx.Response) -> str | None:
         return f"Retry-After {retry_after!r}"
     if set(body) != {"detail", "message", "error", "error_description"} or body["detail"] not in OVERLOAD_CODES:
         return f"body {body}"
-    if body["error"] != "temporarily_unavailable" or not body["message"] or body["error_description"] != body["message"]:
+    if (
+        body["error"] != "temporarily_unavailable"
+        or not body["message"]
+        or body["error_description"] != body["message"]
+    ):
         return f"body {body}"
     return None
 
