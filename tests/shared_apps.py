@@ -4,8 +4,9 @@ Building and starting an app is cheap, but its first requests are not: FastAPI b
 dependency plan and SQLAlchemy compiles each statement on first use, per app. Most tests run with
 the same settings, so each test process keeps one running app per distinct `settings_overrides`
 and hands it from test to test, after making it as good as new: every row the test wrote deleted
-(the migrated schema stays), the auth cache and the per-process rate-limit counts forgotten, the
-dependency overrides removed, and mail sent to the next test's own capturing backend.
+(the migrated schema stays); the auth cache, its place in the change feed and the per-process
+rate-limit counts forgotten; the dependency overrides removed; and mail sent to the next test's
+own capturing backend.
 
 A test gets an app of its own instead when it is marked `own_app` (it checks start-up, or leaves
 the app changed in a way the reset does not undo), when it builds its apps itself (it does not use
@@ -35,9 +36,8 @@ from app.mail.backends import MailBackend
 from app.main import create_app
 from tests.backends import Databases
 
-# Kept through a reset: counts the database's own triggers keep in step with the rows, and the
-# change feed, whose ids the running app has read up to (deleting them would reuse ids).
-KEPT_TABLES = frozenset({"user_counts", "auth_events"})
+# Kept through a reset: the counts the database's own triggers keep in step with the rows.
+KEPT_TABLES = frozenset({"user_counts"})
 # Fixtures that need an app of the test's own.
 OWN_APP_FIXTURES = frozenset({"other_worker"})
 # How long a reset waits for requests a test left running.
@@ -125,7 +125,7 @@ class SharedApp:
             await self.stop()
             self.retired = True
             return False
-        services.auth.forget_everything()
+        await services.auth.forget_everything()  # the change feed, emptied too, may count from 1 again
         if not services.rate_limits.uses_server:  # a Redis is flushed before every test
             await asyncio.to_thread(services.rate_limits.reset)
         return True

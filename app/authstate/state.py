@@ -135,10 +135,16 @@ class AuthState:
         if self.redis is not None:
             await self.redis.aclose()
 
-    def forget_everything(self) -> None:
-        """Drop every cached entry: the next lookups read the database (for a database emptied or
-        restored under a running worker)."""
+    async def forget_everything(self) -> None:
+        """Drop every cached entry and read the change feed from where the database has it now:
+        the next lookups read the database (for a database emptied or restored under a running
+        worker, whose feed may start again from 1)."""
         self._cache.clear()
+        async with self.database.sessionmaker() as db:
+            last_id = int(await db.scalar(select(func.max(AuthEvent.id))) or 0)
+        async with self._sync_lock:
+            self._reader.last_id = last_id
+            self._reader.gaps.clear()
 
     # --- lookups (each one fresh) -----------------------------------------------------------
     def claims(self, token: str) -> AccessClaims | None:
