@@ -171,6 +171,10 @@ class SessionService:
                 .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
             )
         ).first()
+        # The read ends here and gives its connection back: the account check below may read the
+        # database on a connection of its own, and a request holding one while it waits for
+        # another starves the pool under a burst. The writes below are guarded by their WHERE.
+        await self.db.commit()
         if found is None:
             raise InvalidGrant()
         token, session = found
