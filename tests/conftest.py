@@ -32,6 +32,7 @@ from tests.backends import (
     report_header,
 )
 from tests.factories import TEST_SECRET, Account, Accounts, CapturingMail, Clock, Keys, Owners
+from tests.mail.smtp import SmtpServer
 from tests.shared_apps import SharedApp, SharedApps, shares_an_app
 from tests.support import CryptContextSpy
 
@@ -167,6 +168,17 @@ def settings(database_url: str, shared_redis: RedisServer | None, settings_overr
 def notifier() -> CapturingMail:
     """What the service sends, captured (the app's mail backend)."""
     return CapturingMail()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) in the test process; `settings()` points the service at it."""
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

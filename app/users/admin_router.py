@@ -47,8 +47,8 @@ async def list_users(
     ] = None,
 ) -> UserPage:
     """Newest first. `total` is exact when `total_exact` is true; with a search or the
-    `is_verified`, `locked` or `mfa_enabled` filters, matches are counted up to 10,000, and beyond
-    that `total` is 10,000 with `total_exact: false`."""
+    `is_verified`, `locked` or `mfa_enabled` filters, matches are counted up to 1,000, and beyond
+    that `total` is 1,000 with `total_exact: false`."""
     found = await users.list(
         limit=page.limit,
         offset=page.offset,

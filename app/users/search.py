@@ -4,10 +4,11 @@ A page is read newest first. How it is found depends on what the filters select:
 
 * `email_contains` of 3 characters or more is answered by a trigram index (SQLite: the FTS5 table
   `users_email_fts`; PostgreSQL: the `pg_trgm` GIN index; migration 0010). The index is first
-  asked for at most COUNT_LIMIT + 1 matches. When there are no more than COUNT_LIMIT, those rows
-  are fetched and sorted (a few milliseconds, whatever the number of users); when there are more,
-  matches are dense, and walking the `created_at` index while checking each email fills the page
-  after about (offset + limit) x users / COUNT_LIMIT rows at most.
+  asked once for the keys of at most COUNT_LIMIT + 1 matches. When there are no more than
+  COUNT_LIMIT, those rows are read by key, sorted and counted (a few milliseconds, whatever the
+  number of users); when there are more, matches are dense, and walking the `created_at` index
+  while checking each email fills the page after about (offset + limit) x users / COUNT_LIMIT
+  rows at most.
 * 1 or 2 characters make no trigram, and finding them would mean reading every account: refused
   with 400 `QUERY_TOO_SHORT` (an empty or blank `q` is no search).
 * `role` and `is_active` are served by the running totals and the `(role, is_active)` index, as
@@ -124,9 +125,10 @@ class UserSearch:
             if known_total is not None:
                 return Found(users, known_total, exact=True)
             return await self._bounded(users, select(literal_column("1")).select_from(User).where(*conditions))
-        if await self._count(self._index_matches(term)) <= COUNT_LIMIT:
-            # Few matches: fetch them through the index and sort them.
-            narrowed = [*conditions, contains(term), self._in_index(term)]
+        matched = await self._matched_keys(term)
+        if len(matched) <= COUNT_LIMIT:
+            # Few matches: read them by key, sort them, count them (the index is read once).
+            narrowed = [*conditions, contains(term), self._key().in_(matched)]
             users = await self._page(narrowed, limit=limit, offset=offset)
             total = await self._count(select(literal_column("1")).select_from(User).where(*narrowed))
             return Found(users, total, exact=True)
@@ -134,9 +136,24 @@ class UserSearch:
         users = await self._page([*conditions, self._unindexed(term)], limit=limit, offset=offset)
         return await self._bounded(users, self._index_matches(term, conditions))
 
+    def _key(self) -> ColumnElement[Any]:
+        """The column the trigram index gives back: SQLite's rowid (the FTS5 table's), else the id."""
+        if self.dialect == "sqlite":
+            return literal_column("users.rowid")
+        return user_columns.id
+
+    async def _matched_keys(self, term: str) -> Sequence[Any]:
+        """The keys of the users whose email contains `term`, from the index alone, at most
+        COUNT_LIMIT + 1 of them (more means: too many to read this way)."""
+        if self.dialect == "sqlite":
+            keys = select(_FTS.c.rowid).where(_fts_match(term))
+        else:
+            keys = select(user_columns.id).where(contains(term))
+        return (await self.db.scalars(keys.limit(COUNT_LIMIT + 1))).all()
+
     def _index_matches(self, term: str, conditions: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
-        """The users whose email contains `term` (and who meet `conditions`), one row each, read
-        in the index's order, so that a LIMIT stops the reading early."""
+        """The users whose email contains `term` and who meet `conditions`, one row each, read in
+        the index's order, so that a LIMIT stops the reading early."""
         one: Select[Any] = select(literal_column("1"))
         if self.dialect == "sqlite":
             if not conditions:
@@ -144,14 +161,6 @@ class UserSearch:
             joined = _FTS.join(User.__table__, literal_column("users.rowid") == _FTS.c.rowid)
             return one.select_from(joined).where(_fts_match(term), contains(term), *conditions)
         return one.select_from(User).where(contains(term), *conditions)
-
-    def _in_index(self, term: str) -> ColumnElement[bool]:
-        """The user is one of the index's matches for `term` (for a few matches)."""
-        if self.dialect == "sqlite":
-            return literal_column("users.rowid").in_(select(_FTS.c.rowid).where(_fts_match(term)))
-        # A fence: PostgreSQL's planner may not turn the matches back into a walk of created_at.
-        matches = select(user_columns.id).where(contains(term)).cte("email_matches").prefix_with("MATERIALIZED")
-        return user_columns.id.in_(select(matches.c.id))
 
     def _unindexed(self, term: str) -> ColumnElement[bool]:
         """The same test as `contains`, in a form no index serves (PostgreSQL's planner would

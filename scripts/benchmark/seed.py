@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scripts.benchmark.emails import seed_email
+
 BATCH = 50_000
 # Seeded accounts are older than every real one, one second apart, so the newest-first admin
 # list starts with the same accounts whatever the number seeded.
@@ -38,8 +40,14 @@ class SeedError(RuntimeError):
     """The table does not look like something this seeder can fill safely; the message says why."""
 
 
-def seed_email(number: int) -> str:
-    return f"seed-{number:07d}@example.com"
+def count_users(database: Path) -> int:
+    """How many accounts the SQLite database at `database` holds."""
+    connection = sqlite3.connect(database)
+    try:
+        count: int = connection.execute("SELECT count(*) FROM users").fetchone()[0]
+        return count
+    finally:
+        connection.close()
 
 
 def seed_users(database: Path, *, first: int, count: int, hashed_password: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.benchmark import procfs
-from scripts.benchmark.accounts import ADMIN_EMAIL
+from scripts.benchmark.accounts import ADMIN_EMAIL, USER_EMAIL
 from scripts.benchmark.client import Client
 from scripts.servers import gatehouse as gatehouse_launcher
 from scripts.servers.databases import create_database
@@ -174,3 +174,12 @@ def postgres_and_redis(workdir: Path, *, prefix: str = "gatehouse_bench") -> Ite
             redis_server.stop()
     finally:
         postgres.stop()
+
+
+def prepare_database(workdir: Path, env: dict[str, str], *, user_password: str) -> None:
+    """Start the service once, so it migrates the database and creates the admin, and register
+    the account whose row the seeders copy (`scripts.benchmark.seed`)."""
+    with running(gatehouse(workdir, env)) as server:
+        client = server.client()
+        client.register(USER_EMAIL, user_password)
+        client.close()

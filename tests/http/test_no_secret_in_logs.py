@@ -41,16 +41,6 @@ class KeepEverything(logging.Handler):
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def settings_overrides(smtp_server: SmtpServer) -> dict[str, object]:
     return {**smtp_server.settings(), "log_level": "debug", "metrics_enabled": True}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,8 @@ from scripts.benchmark.client import UnexpectedResponse, bearer
 from scripts.benchmark.hashing import service_hash
 from scripts.benchmark.measure import sequential_latency
 from scripts.benchmark.run import Run, log
-from scripts.benchmark.seed import seed_users
-from scripts.benchmark.services import gatehouse, gatehouse_environment, running
+from scripts.benchmark.seed import count_users, seed_users
+from scripts.benchmark.services import gatehouse, gatehouse_environment, prepare_database, running
 
 SMALL_DATABASE = 1_000
 LARGE_DATABASE = 1_000_000
@@ -27,16 +26,13 @@ def database_size(run: Run) -> dict[str, Any]:
     env = gatehouse_environment(workdir, admin_password=admin_password)
     database = workdir / "gatehouse.db"
 
-    with running(gatehouse(workdir, env)) as server:  # migrates, creates the admin
-        client = server.client()
-        client.register(USER_EMAIL, password)  # the model row for the seeder
-        client.close()
+    prepare_database(workdir, env, user_password=password)
 
     seed_hash = service_hash(new_password())
     results: dict[str, Any] = {}
     seeded = 0
     for label, size in (("1k", SMALL_DATABASE), ("1m", LARGE_DATABASE)):
-        existing = _count_users(database)
+        existing = count_users(database)
         log(f"  seeding {size - existing:,} users directly into SQLite ({existing:,} there)")
         seeding = seed_users(database, first=seeded, count=size - existing, hashed_password=seed_hash)
         seeded += seeding["seeded"]
@@ -65,12 +61,3 @@ def _latencies(
             "admin_users": sequential_latency(run, server, "/admin/users", f"{size:,} users: GET /admin/users", admin),
             "rss_kb": server.rss_kb(),
         }
-
-
-def _count_users(database: Path) -> int:
-    connection = sqlite3.connect(database)
-    try:
-        count: int = connection.execute("SELECT count(*) FROM users").fetchone()[0]
-        return count
-    finally:
-        connection.close()

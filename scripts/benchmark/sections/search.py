@@ -4,17 +4,17 @@ worker). The database grows in place between the two measurements, seeded direct
 `executemany` while the service is stopped; PostgreSQL with one `INSERT ... SELECT` over
 `generate_series`), so the index is kept by the same triggers and index updates as any write.
 
-The term is the one an admin types to find a handful of accounts: a part of the seeded emails
-that matches the same 10 accounts at both sizes (`seed-0000120` .. `seed-0000129`), so the two
-measurements answer the same page and only the size of the table differs. A broad term that
-matches every seeded account is measured too (JSON only): it takes the other plan (walking the
-newest accounts), and its total is bounded.
+The seeded emails are shaped like a real directory's (`scripts.benchmark.emails`: names from
+Faker's lists, separators, digits, a mix of domains). The term is the one an admin types to find a
+handful of accounts: a surname that the same 10 accounts have at both sizes (COHORT_SURNAME), so
+the two measurements answer the same page and only the size of the table differs. A broad term
+that matches 30% of the accounts (a mail provider) is measured too (JSON only): it takes the
+other plan (walking the newest accounts), and its total is bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -22,19 +22,26 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from scripts.benchmark.accounts import ADMIN_EMAIL, USER_EMAIL, new_password
+from scripts.benchmark.accounts import ADMIN_EMAIL, new_password
 from scripts.benchmark.client import UnexpectedResponse, bearer
+from scripts.benchmark.emails import COHORT, COHORT_SURNAME, seed_email
 from scripts.benchmark.hashing import service_hash
 from scripts.benchmark.measure import sequential_latency
 from scripts.benchmark.run import Run, log
-from scripts.benchmark.seed import OLDEST_REAL_ACCOUNT, seed_users
-from scripts.benchmark.services import gatehouse, gatehouse_environment, postgres_and_redis, running
+from scripts.benchmark.seed import OLDEST_REAL_ACCOUNT, count_users, seed_users
+from scripts.benchmark.services import (
+    gatehouse,
+    gatehouse_environment,
+    postgres_and_redis,
+    prepare_database,
+    running,
+)
 from scripts.servers.databases import asyncpg_dsn
 
 SIZES = (("1k", 1_000), ("1m", 1_000_000))
-NARROW_TERM = "seed-000012"  # seed-0000120 .. seed-0000129: 10 accounts at either size
-NARROW_MATCHES = 10
-BROAD_TERM = "example.com"
+NARROW_TERM = COHORT_SURNAME  # 10 accounts at either size
+NARROW_MATCHES = len(COHORT)
+BROAD_TERM = "gmail.com"
 PAGE_SIZE = 50
 POSTGRES_BATCH = 100_000
 
@@ -56,15 +63,12 @@ def _sqlite(run: Run, workdir: Path) -> dict[str, Any]:
     admin_password, password = new_password(), new_password()
     env = gatehouse_environment(workdir, admin_password=admin_password)
     database = workdir / "gatehouse.db"
-    with running(gatehouse(workdir, env)) as server:  # migrates, creates the admin
-        client = server.client()
-        client.register(USER_EMAIL, password)  # the model row for the seeder
-        client.close()
+    prepare_database(workdir, env, user_password=password)
     seed_hash = service_hash(new_password())
     results: dict[str, Any] = {}
     seeded = 0
     for label, size in SIZES:
-        existing = _sqlite_count(database)
+        existing = count_users(database)
         log(f"  SQLite: seeding {size - existing:,} users ({existing:,} there)")
         seeding = seed_users(database, first=seeded, count=size - existing, hashed_password=seed_hash)
         seeded += seeding["seeded"]
@@ -75,15 +79,12 @@ def _sqlite(run: Run, workdir: Path) -> dict[str, Any]:
 
 
 def _postgres(run: Run, workdir: Path, database_url: str) -> dict[str, Any]:
-    workdir.mkdir(parents=True)
+    workdir.mkdir(parents=True, exist_ok=True)  # the Redis server's directory is in it
     admin_password, password = new_password(), new_password()
     env = gatehouse_environment(workdir, admin_password=admin_password) | {"DATABASE_URL": database_url}
     seed_hash = service_hash(new_password())
     results: dict[str, Any] = {}
-    with running(gatehouse(workdir, env)) as server:  # migrates, creates the admin
-        client = server.client()
-        client.register(USER_EMAIL, password)
-        client.close()
+    prepare_database(workdir, env, user_password=password)
     seeded = 0
     for label, size in SIZES:
         started = time.monotonic()
@@ -104,19 +105,20 @@ async def _postgres_seed(database_url: str, *, first: int, count: int, hashed_pa
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         for start in range(first, first + count, POSTGRES_BATCH):
-            stop = min(start + POSTGRES_BATCH, first + count) - 1
+            numbers = list(range(start, min(start + POSTGRES_BATCH, first + count)))
             await connection.execute(
                 """
                 INSERT INTO users (id, email, hashed_password, is_active, is_superuser, is_verified, role,
                                    created_at, updated_at, mfa_enabled)
-                SELECT gen_random_uuid(), 'seed-' || lpad(n::text, 7, '0') || '@example.com', $1, true, false,
-                       false, 'user', $2 - make_interval(secs => n + 1), $2 - make_interval(secs => n + 1), false
-                FROM generate_series($3::int, $4::int) AS n
+                SELECT gen_random_uuid(), seeded.email, $1, true, false, false, 'user',
+                       $2::timestamptz - make_interval(secs => seeded.n + 1),
+                       $2::timestamptz - make_interval(secs => seeded.n + 1), false
+                FROM unnest($3::int[], $4::text[]) AS seeded(n, email)
                 """,
                 hashed_password,
                 OLDEST_REAL_ACCOUNT,
-                start,
-                stop,
+                numbers,
+                [seed_email(number) for number in numbers],
             )
         await connection.execute("ANALYZE users")
     finally:
@@ -145,12 +147,3 @@ def _measure(run: Run, server: Any, admin_password: str, size: int, backend: str
         ),
         "broad": sequential_latency(run, server, paths["broad"], f"{backend}, {size:,} users: q={BROAD_TERM}", admin),
     }
-
-
-def _sqlite_count(database: Path) -> int:
-    connection = sqlite3.connect(database)
-    try:
-        count: int = connection.execute("SELECT count(*) FROM users").fetchone()[0]
-        return count
-    finally:
-        connection.close()
