@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -161,7 +162,20 @@ def settings(database_url: str, shared_redis: RedisServer | None, settings_overr
         values["redis_url"] = shared_redis.url
         values["rate_limit_storage_uri"] = shared_redis.url
     values.update(settings_overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return _settings_of(values)
+
+
+_built_settings: dict[str, Settings] = {}
+
+
+def _settings_of(values: dict[str, object]) -> Settings:
+    """Settings for these values, built once per test process: building reads and validates every
+    field again (milliseconds per test). The environment is part of the key, since fields that
+    are not given come from it."""
+    key = repr((sorted(values.items(), key=lambda item: item[0]), sorted(os.environ.items())))
+    if key not in _built_settings:
+        _built_settings[key] = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return _built_settings[key].model_copy()
 
 
 @pytest.fixture
