@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.sessions.support import (
     ago,
     assert_access_refused,
@@ -39,6 +41,28 @@ async def test_list_shows_each_active_session_with_its_client(client, user):
     assert entry["ip_address"] == "203.0.113.10"
     assert entry["last_refreshed_at"] is None
     assert entry["created_at"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"trusted_proxies": "203.0.113.0/24"}])
+async def test_behind_a_trusted_proxy_a_session_records_the_clients_address(client, user):
+    # The test client's address (203.0.113.10) is the proxy's; the proxy appends the client's.
+    forwarded = {"X-Forwarded-For": "192.0.2.1, 198.51.100.23"}
+    tokens = await login(client, user.email, user.password, **forwarded)
+
+    [entry] = [s for s in await list_sessions(client, user.token) if s["id"] == session_id_of(tokens["access_token"])]
+    assert entry["ip_address"] == "198.51.100.23"  # the entry the trusted proxy wrote, not one the client sent
+
+    refreshed = await refresh(client, tokens["refresh_token"], **{"X-Forwarded-For": "198.51.100.99"})
+    assert refreshed.status_code == 200, refreshed.text
+    [entry] = [s for s in await list_sessions(client, user.token) if s["id"] == session_id_of(tokens["access_token"])]
+    assert entry["ip_address"] == "198.51.100.99"
+
+
+async def test_without_trusted_proxies_a_forwarded_address_is_not_believed(client, user):
+    tokens = await login(client, user.email, user.password, **{"X-Forwarded-For": "198.51.100.23"})
+
+    [entry] = [s for s in await list_sessions(client, user.token) if s["id"] == session_id_of(tokens["access_token"])]
+    assert entry["ip_address"] == "203.0.113.10"
 
 
 async def test_list_marks_the_callers_own_session_as_current(client, user):
