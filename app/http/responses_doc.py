@@ -140,12 +140,16 @@ STATUS_DESCRIPTIONS: Mapping[int, str] = {
 }
 
 RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}}
-BEARER_CHALLENGE = {"description": "`Bearer` (RFC 6750).", "schema": {"type": "string"}}
+AUTHENTICATE_CHALLENGE = {
+    "description": "The scheme to authenticate with: `Bearer` (RFC 6750), or `Basic` where a client's own "
+    "credentials were refused (the token endpoint, RFC 6749 section 5.2).",
+    "schema": {"type": "string"},
+}
 # Headers an answer may carry, by name.
 OPTIONAL_HEADERS: Mapping[str, Mapping[str, Any]] = {"Retry-After": RETRY_AFTER}
 # The headers every answer of a status carries.
 STATUS_HEADERS: Mapping[int, Mapping[str, Mapping[str, Any]]] = {
-    401: {"WWW-Authenticate": BEARER_CHALLENGE},
+    401: {"WWW-Authenticate": AUTHENTICATE_CHALLENGE},
     429: {"Retry-After": RETRY_AFTER},
     503: {"Retry-After": RETRY_AFTER},
 }
