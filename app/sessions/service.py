@@ -162,19 +162,7 @@ class SessionService:
             raise
 
     async def _refresh(self, *, refresh_token: str, client: ClientInfo) -> Grant:
-        if not is_well_formed(refresh_token):
-            raise InvalidGrant()
-        found = (
-            await self.db.execute(
-                select(RefreshToken, AuthSession)
-                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-                .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
-            )
-        ).first()
-        # The read ends here and gives its connection back: the account check below may read the
-        # database on a connection of its own, and a request holding one while it waits for
-        # another starves the pool under a burst. The writes below are guarded by their WHERE.
-        await self.db.commit()
+        found = await self._look_up(refresh_token)
         if found is None:
             raise InvalidGrant()
         token, session = found
@@ -243,6 +231,23 @@ class SessionService:
         )
         raise _Reused()
 
+    async def _look_up(self, refresh_token: str) -> tuple[RefreshToken, AuthSession] | None:
+        """The refresh token with this value and its session, or None. The read ends here and
+        gives its connection back: a caller may then read the account on a connection of its own,
+        and a request holding one while it waits for another starves the pool under a burst.
+        Writes that follow are guarded by their WHERE."""
+        if not is_well_formed(refresh_token):
+            return None
+        found = (
+            await self.db.execute(
+                select(RefreshToken, AuthSession)
+                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+                .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
+            )
+        ).first()
+        await self.db.commit()
+        return None if found is None else (found[0], found[1])
+
     async def _continue(
         self,
         *,
@@ -277,16 +282,7 @@ class SessionService:
     async def inspect(self, *, refresh_token: str) -> LiveRefreshToken | None:
         """The refresh token if it is unspent, unexpired and its session live; else None. Reads
         only: nothing is spent, and a spent token is not judged as a reuse."""
-        if not is_well_formed(refresh_token):
-            return None
-        found = (
-            await self.db.execute(
-                select(RefreshToken, AuthSession)
-                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-                .where(RefreshToken.token_hash == self.hasher.digest(refresh_token))
-            )
-        ).first()
-        await self.db.commit()
+        found = await self._look_up(refresh_token)
         if found is None:
             return None
         token, session = found
