@@ -171,8 +171,9 @@ _built_settings: dict[str, Settings] = {}
 def _settings_of(values: dict[str, object]) -> Settings:
     """Settings for these values, built once per test process: building reads and validates every
     field again (milliseconds per test). The environment is part of the key, since fields that
-    are not given come from it."""
-    key = repr((sorted(values.items(), key=lambda item: item[0]), sorted(os.environ.items())))
+    are not given come from it; all but the variable pytest changes for every test."""
+    environment = sorted(item for item in os.environ.items() if item[0] != "PYTEST_CURRENT_TEST")
+    key = repr((sorted(values.items(), key=lambda item: item[0]), environment))
     if key not in _built_settings:
         _built_settings[key] = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     return _built_settings[key].model_copy()
