@@ -1,8 +1,9 @@
 """Target 11: the admin user search by part of the email (`GET /admin/users?q=...`), with 1,000
 users and then with 1,000,000, on SQLite (1 worker) and on PostgreSQL (a throwaway server, 1
 worker). The database grows in place between the two measurements, seeded directly (SQLite with
-`executemany` while the service is stopped; PostgreSQL with one `INSERT ... SELECT` over
-`generate_series`), so the index is kept by the same triggers and index updates as any write.
+`executemany` while the service is stopped; PostgreSQL with an `INSERT ... SELECT` over `unnest`
+of the numbers and emails, per batch of POSTGRES_BATCH), so the index is kept by the same triggers
+and index updates as any write.
 
 The seeded emails are shaped like a real directory's (`scripts.benchmark.emails`: names from
 Faker's lists, separators, digits, a mix of domains). The term is the one an admin types to find a
