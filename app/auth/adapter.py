@@ -38,6 +38,7 @@ from fastapi_users.jwt import decode_jwt, generate_jwt
 from fastapi_users.openapi import OpenAPIResponseType
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.dependencies import ClientInfoDep
 from app.audit.recorder import record_event
 from app.audit.types import ANONYMOUS, EventType
 from app.auth.errors import InvalidCredentials
@@ -53,7 +54,7 @@ from app.core.text import is_storable
 from app.db.fastapi_users_db import SQLAlchemyUserDatabase
 from app.http.caller import TOKEN_URL
 from app.http.responses import NO_STORE
-from app.http.services import ClientInfoDep, DbSession, ServicesDep
+from app.http.services import DbSession, ServicesDep
 from app.lockout.dependencies import LockoutServiceDep
 from app.lockout.service import LockoutService
 from app.mfa.dependencies import MfaServiceDep

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import JSONResponse
 
+from app.audit.dependencies import ClientInfoDep
 from app.auth.adapter import PasswordLoginDep
 from app.auth.errors import InvalidTokenRequest
 from app.auth.login import PasswordLogin, succeeded
@@ -21,7 +22,6 @@ from app.core.identity import ClientInfo
 from app.core.metrics import MFA_LOGIN
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
-from app.http.services import ClientInfoDep
 from app.mfa.dependencies import MfaServiceDep
 from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
 from app.mfa.service import MfaService

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Response, status
 from fastapi.responses import JSONResponse
 
+from app.audit.dependencies import ClientInfoDep
 from app.auth.adapter import (
     FORGOT_PASSWORD_ROUTE,
     LOGIN_ROUTE,
@@ -39,7 +40,7 @@ from app.core.metrics import LOGIN
 from app.http.caller import AccessTokenCaller
 from app.http.ratelimit import enforce_rate_limit
 from app.http.responses import NO_STORE
-from app.http.services import ClientInfoDep, ServicesDep
+from app.http.services import ServicesDep
 from app.sessions.dependencies import SessionServiceDep
 from app.sessions.errors import InvalidGrant
 from app.sessions.service import RevokedReason

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
+from app.audit.dependencies import ClientInfoDep
 from app.auth.adapter import (
     LOGIN_ROUTE,
     AccessTokenStrategyDep,
@@ -47,7 +48,6 @@ from app.auth.schemas import TokenResponse
 from app.http.ratelimit import count_against
 from app.http.responses import NO_STORE
 from app.http.responses_doc import MFA_REQUIRED, error_responses
-from app.http.services import ClientInfoDep
 from app.mfa.dependencies import MfaServiceDep
 from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
 from app.ratelimit.errors import RateLimited

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from app.audit.dependencies import ClientInfoDep
 from app.auth.adapter import LOGIN_ROUTE, PasswordLoginDep, UserManager, get_user_manager
 from app.auth.errors import InvalidCredentials, InvalidTokenRequest
 from app.auth.mfa_login import MFA_ROUTE, login_second_factor
@@ -36,7 +37,7 @@ from app.console.errors import ConsoleRequestRefused
 from app.http.ratelimit import count_against
 from app.http.responses import NO_STORE
 from app.http.responses_doc import error_responses
-from app.http.services import ClientInfoDep, ServicesDep
+from app.http.services import ServicesDep
 from app.mfa.dependencies import MfaServiceDep
 from app.mfa.errors import MfaLoginCodeInvalid, MfaTokenInvalid
 from app.ratelimit.errors import RateLimited

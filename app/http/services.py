@@ -1,4 +1,4 @@
-"""The shared services, the database session and the client, as injected values."""
+"""The shared services and the database session, as injected values."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.container import Services
-from app.core.identity import ClientInfo
-from app.ratelimit.client import ClientAddress
 
 
 def get_services(request: Request) -> Services:
@@ -28,15 +26,3 @@ async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db)]
-
-
-async def get_client_info(request: Request, services: ServicesDep) -> ClientInfo:
-    """The client as the audit trail and the rate limits see it: its address resolved through
-    TRUSTED_PROXIES, so that a login session behind a proxy records the client's address, not the
-    proxy's (a peer that is not an IP address is recorded as it is)."""
-    peer = request.client.host if request.client else None
-    address = ClientAddress(services.settings.trusted_proxies).address(peer, request.headers.getlist("x-forwarded-for"))
-    return ClientInfo.of(user_agent=request.headers.get("user-agent"), ip_address=str(address) if address else peer)
-
-
-ClientInfoDep = Annotated[ClientInfo, Depends(get_client_info)]
